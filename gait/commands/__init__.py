@@ -1,0 +1,1 @@
+"""Subcommands of the ``gait`` command line. Each module has ``register(subparsers)``."""
