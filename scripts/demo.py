@@ -25,7 +25,19 @@ def demo(out: Path) -> None:
     unweighted = out / "unweighted.parquet"
     weighted = out / "weighted.parquet"
     run("simulate", "--out", str(unweighted), "--duration", "2m", "--speed", "3.3", "--seed", "1")
-    run("simulate", "--out", str(weighted), "--duration", "2m", "--speed", "3.3", "--load", "1kg", "--seed", "2")
+    run(
+        "simulate",
+        "--out",
+        str(weighted),
+        "--duration",
+        "2m",
+        "--speed",
+        "3.3",
+        "--load",
+        "1kg",
+        "--seed",
+        "2",
+    )
     run("info", str(unweighted))
     run("info", str(weighted))
 

@@ -17,13 +17,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, type=Path, help="session file to write (.parquet)")
     p.add_argument("--duration", default="2m", help="running time, e.g. 90s, 2m, 1h (default 2m)")
-    p.add_argument("--speed", default="3.3", help="speed: 3.3 (m/s), 12km/h or 5:00/km (default 3.3 m/s)")
+    p.add_argument(
+        "--speed", default=None, help="speed: 3.3 (m/s), 12km/h or 5:00/km (default 3.0 running, 1.3 walking)"
+    )
     p.add_argument("--cadence", type=float, default=None, help="steps per minute (default: from speed)")
     p.add_argument("--load", default="0", help="mass per ankle, e.g. 1kg or 2lb (default 0)")
     p.add_argument("--label", default=None, help="session label (default: weighted/unweighted from --load)")
     p.add_argument("--walk", action="store_true", help="walking instead of running")
     p.add_argument("--shank-angle", type=float, default=None, help="shank angle at contact in deg")
-    p.add_argument("--asymmetry", type=float, default=0.0, help="left/right asymmetry in %% (default 0)")
+    p.add_argument(
+        "--asymmetry", type=float, default=0.0, help="step-time asymmetry (R - L) / mean in %% (default 0)"
+    )
     p.add_argument("--rate", type=float, default=200.0, help="sample rate in Hz (default 200)")
     p.add_argument("--clock-offset", type=float, default=0.0, help="right sensor clock offset in s")
     p.add_argument("--clock-drift", type=float, default=0.0, help="right sensor clock drift in ppm")
@@ -42,14 +46,15 @@ def _simulate(args: argparse.Namespace) -> int:
     load = parse_load_kg(args.load)
     overrides = {
         "duration_s": parse_duration_s(args.duration),
-        "speed_mps": parse_speed_mps(args.speed),
-        "load_kg": load,
+        "ankle_load_kg": load,
         "mode": "walk" if args.walk else "run",
         "sample_rate_hz": args.rate,
         "clock_offset_s": args.clock_offset,
         "clock_drift_ppm": args.clock_drift,
-        "asymmetry_pct": args.asymmetry,
+        "step_time_asym": args.asymmetry / 100.0,
     }
+    if args.speed is not None:
+        overrides["speed_mps"] = parse_speed_mps(args.speed)
     if args.cadence is not None:
         overrides["cadence_spm"] = args.cadence
     if args.shank_angle is not None:
