@@ -93,7 +93,9 @@ class SensorProtocol(ABC):
 
     # --- identification -----------------------------------------------------------------------------------
     @abstractmethod
-    def matches(self, name: str | None, service_uuids: Sequence[str], manufacturer_data: dict[int, bytes]) -> bool:
+    def matches(
+        self, name: str | None, service_uuids: Sequence[str], manufacturer_data: dict[int, bytes]
+    ) -> bool:
         """True when an advertisement belongs to this family."""
 
     # --- commands -----------------------------------------------------------------------------------------
@@ -115,5 +117,7 @@ class SensorProtocol(ABC):
         """Decode many notification payloads at once (vectorized; wrong payloads counted in ``n_bad``)."""
 
     @abstractmethod
-    def encode(self, acc: np.ndarray, gyr: np.ndarray, sensor_time_s: np.ndarray | None = None) -> list[bytes]:
+    def encode(
+        self, acc: np.ndarray, gyr: np.ndarray, sensor_time_s: np.ndarray | None = None
+    ) -> list[bytes]:
         """Inverse of :meth:`decode` for the simulator: samples (SI units) to the payloads a sensor would send."""
