@@ -1,0 +1,381 @@
+"""Per-stride segment kinematics: orientation, velocity, stride length, speed, segment angle at contact, shock.
+
+**Shank** (Li et al. 2010, Yang et al. 2011, adapted): a sagittal model, vectorized over strides.
+
+1. ``phi = ∫ gyr_ml dt`` over each gap-free segment (tilt up to an unknown offset and slow gyro drift).
+2. Per stride (mid-stance to next mid-stance) the offset ``c`` that makes the mean horizontal world acceleration
+   zero: over a whole stride the mean of ``R(theta) f`` is exactly gravity at steady speed, so this needs no
+   quasi-static instant. The offsets are interpolated between stride centres, which removes gyro drift linearly.
+3. Specific force -> sagittal world frame (``x`` forward, ``z`` up), minus g; per-stride velocity by integration
+   from the first stance, with an inverted-pendulum reset: during mid-stance the ankle is (nearly) fixed, so the
+   sensor moves as ``r * theta' * (-cos theta, -sin theta)``; the per-stride initial velocity, a linear velocity
+   drift and the ankle-to-sensor distance ``r`` (one per run) are fitted by least squares to the middle half of
+   both stances of the stride. No foot-style zero-velocity assumption.
+4. Stride length = horizontal displacement between consecutive mid-stances; speed = length / that time.
+
+**Foot**: 3-D strapdown per stride with zero-velocity updates at mid-stance (the foot is still in walking):
+initial tilt from gravity, orientation by quaternion products (a vectorized prefix product: Hillis-Steele doubling
+over the padded strides), gravity removed, velocity de-drifted linearly to zero at the next mid-stance.
+
+**Shank angle at IC**: ``theta`` at IC in degrees, positive when the ankle is ahead of the knee. It is relative to
+the tibia direction found by the alignment (gravity while standing: a tibia that leans when standing biases it by
+that lean). **Foot angle at IC**: pitch of the heel-to-toe axis, toes up positive.
+
+**Peak tibial acceleration**: the peak of the *resultant* specific force ``|acc|`` (gravity included, as a
+strapped accelerometer reads it; orientation-independent, cf. Bradach 2023) in ``[IC, IC + 60 ms]``, in g.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from gait import conventions as C
+from gait.events import _window_arg, lowpass
+
+__all__ = ["KinematicsResult", "quat_prefix_product", "stride_kinematics"]
+
+#: Window after IC (s) for the peak tibial acceleration.
+PTA_WINDOW_S = 0.06
+#: Plausible ankle-to-sensor distance (m) for the pendulum reset; outside it the run value is not trusted.
+R_RANGE = (0.02, 0.30)
+#: Used when the fit fails and nothing is given: a typical distal-shank strap site (m above the ankle joint).
+R_DEFAULT = 0.08
+#: Part of the contact (fractions from IC) where the ankle is taken as fixed for the pendulum reset.
+STANCE_FIT = (0.2, 0.5)
+
+
+@dataclass
+class KinematicsResult:
+    """Per-stride kinematic metrics (aligned with the rows of the events table) and run-level info."""
+
+    per_stride: pd.DataFrame
+    info: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+def _cumtrapz(x: np.ndarray, dt: float, axis: int = -1) -> np.ndarray:
+    """Cumulative trapezoid integral starting at 0, same shape as ``x``."""
+    x = np.moveaxis(x, axis, -1)
+    out = np.zeros_like(x)
+    out[..., 1:] = np.cumsum(0.5 * (x[..., 1:] + x[..., :-1]), axis=-1) * dt
+    return np.moveaxis(out, -1, axis)
+
+
+def _padded(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index matrix (n, L) of the half-open windows and its validity mask."""
+    width = int(max(1, (stops - starts).max(initial=1)))
+    idx = starts[:, None] + np.arange(width)[None, :]
+    return idx, idx < stops[:, None]
+
+
+def _qmul(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Hamilton product of quaternion arrays (..., 4), scalar first."""
+    pw, px, py, pz = np.moveaxis(p, -1, 0)
+    qw, qx, qy, qz = np.moveaxis(q, -1, 0)
+    return np.stack(
+        [
+            pw * qw - px * qx - py * qy - pz * qz,
+            pw * qx + px * qw + py * qz - pz * qy,
+            pw * qy - px * qz + py * qw + pz * qx,
+            pw * qz + px * qy - py * qx + pz * qw,
+        ],
+        axis=-1,
+    )
+
+
+def quat_prefix_product(dq: np.ndarray) -> np.ndarray:
+    """Cumulative quaternion product along axis 1 of (n, L, 4): out[:, j] = dq[:, 0] ⊗ ... ⊗ dq[:, j].
+
+    Hillis-Steele scan: log2(L) full-array products instead of a loop over samples (the product is
+    associative, the earlier factor stays on the left).
+    """
+    out = dq.copy()
+    s = 1
+    while s < out.shape[1]:
+        out[:, s:] = _qmul(out[:, :-s], out[:, s:])
+        s *= 2
+    return out
+
+
+def _qrot(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Rotate vectors v (..., 3) by unit quaternions q (..., 4) (body -> world)."""
+    w = q[..., :1]
+    u = q[..., 1:]
+    t = 2.0 * np.cross(u, v)
+    return v + w * t + np.cross(u, t)
+
+
+def _tilt_quat(acc: np.ndarray) -> np.ndarray:
+    """Quaternions (n, 4) that rotate each body-frame gravity reading ``acc`` (n, 3) onto world +z (no yaw)."""
+    a = acc / np.linalg.norm(acc, axis=1, keepdims=True)
+    z = np.array([0.0, 0.0, 1.0])
+    axis = np.cross(a, z)
+    s = np.linalg.norm(axis, axis=1)
+    c = a @ z
+    ang = np.arctan2(s, c)
+    axis = np.where(s[:, None] > 1e-12, axis / np.maximum(s, 1e-12)[:, None], np.array([1.0, 0.0, 0.0]))
+    return np.column_stack([np.cos(ang / 2), axis * np.sin(ang / 2)[:, None]])
+
+
+def _pta(acc_norm: np.ndarray, ic: np.ndarray, fs: float) -> np.ndarray:
+    """Peak of |acc| in [IC, IC + PTA_WINDOW_S], in g, refined by a parabola through the peak sample."""
+    ok = ic >= 0
+    k = _window_arg(acc_norm, np.where(ok, ic, 0), np.where(ok, ic + int(round(PTA_WINDOW_S * fs)) + 1, 0), "max")
+    n = acc_norm.size
+    y0 = acc_norm[np.clip(k, 0, n - 1)]
+    ym = acc_norm[np.clip(k - 1, 0, n - 1)]
+    yp = acc_norm[np.clip(k + 1, 0, n - 1)]
+    den = ym - 2 * y0 + yp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(den < 0, 0.5 * (ym - yp) / den, 0.0)
+    peak = y0 - 0.25 * (ym - yp) * np.clip(p, -0.5, 0.5)
+    return np.where(ok & (k >= 0), peak / C.GRAVITY, np.nan)
+
+
+def _next_rows(ev: pd.DataFrame) -> np.ndarray:
+    """For each stride, the row of the stride that starts at its next IC (-1 when the bout ends there)."""
+    nxt = np.full(len(ev), -1, dtype=np.int64)
+    if len(ev) > 1:
+        cont = ev["next_ic_idx"].to_numpy()[:-1] == ev["ic_idx"].to_numpy()[1:]
+        nxt[:-1] = np.where(cont, np.arange(1, len(ev)), -1)
+    return nxt
+
+
+# --- shank --------------------------------------------------------------------------------------------------
+def _shank(
+    frame: pd.DataFrame,
+    ev: pd.DataFrame,
+    fs: float,
+    ankle_to_sensor_m: float | None = None,
+    standing_angle_deg: float = 0.0,
+) -> tuple[pd.DataFrame, dict, list[str]]:
+    n_ev = len(ev)
+    out = pd.DataFrame(index=ev.index, columns=[C.STRIDE_LENGTH, C.SPEED, C.SHANK_ANGLE_IC], dtype=float)
+    info: dict = {}
+    warnings: list[str] = []
+    w = frame[C.GYR_BF[1]].to_numpy()
+    f_ap = frame[C.ACC_BF[0]].to_numpy()
+    f_si = frame[C.ACC_BF[2]].to_numpy()
+    seg = frame["segment"].to_numpy() if "segment" in frame else np.zeros(len(frame), dtype=np.int32)
+    dt = 1.0 / fs
+    # 1. integrated sagittal angle, restarted in each segment (a gap loses the orientation)
+    phi = _cumtrapz(w, dt)
+    seg_start = np.r_[0, np.flatnonzero(np.diff(seg)) + 1]
+    seg_id = np.cumsum(np.r_[True, np.diff(seg) != 0]) - 1
+    phi = phi - phi[seg_start][seg_id]
+    ic = ev["ic_idx"].to_numpy()
+    to = ev["to_idx"].to_numpy()
+    mst = ev["mst_idx"].to_numpy()
+    nxt = _next_rows(ev)
+    has = nxt >= 0
+    m0 = mst
+    m1 = np.where(has, mst[np.maximum(nxt, 0)], -1)
+    has &= (m0 >= 0) & (m1 > m0)
+    if not has.any():
+        warnings.append("no pair of consecutive strides: stride length and shank angle need two stances")
+        return out, info, warnings
+    # 2. per-stride tilt offset from the mean specific force over the stride
+    u = _cumtrapz(f_ap * np.cos(phi) - f_si * np.sin(phi), dt)
+    v = _cumtrapz(f_ap * np.sin(phi) + f_si * np.cos(phi), dt)
+    a0, a1 = m0[has], m1[has]
+    du, dv = u[a1] - u[a0], v[a1] - v[a0]
+    c_k = np.arctan2(du, dv)
+    centres = 0.5 * (a0 + a1)
+    # interpolate per segment (an offset is only meaningful inside its segment)
+    c = np.full(w.size, np.nan)
+    seg_of_stride = seg_id[a0]
+    for s in np.unique(seg_of_stride):  # per segment, not per sample
+        sel = seg_of_stride == s
+        lo = seg_start[s]
+        hi = seg_start[s + 1] if s + 1 < seg_start.size else w.size
+        c[lo:hi] = np.interp(np.arange(lo, hi), centres[sel], c_k[sel])
+    theta = phi + c
+    # 3. world-frame acceleration (x forward, z up) and the pendulum-reset velocity fit
+    ax = f_ap * np.cos(theta) - f_si * np.sin(theta)
+    ipm = w * (-np.cos(theta))  # sensor velocity per metre of ankle-to-sensor distance (x)
+    vel_int = _cumtrapz(np.nan_to_num(ax), dt)
+    ct0 = (to - ic)[has]
+    nx = np.maximum(nxt[has], 0)
+    ct1 = (to - ic)[nx]
+    f_a, f_b = STANCE_FIT
+    w0a = ic[has] + (f_a * ct0).astype(np.int64)
+    w0b = ic[has] + (f_b * ct0).astype(np.int64) + 1
+    w1a = ic[nx] + (f_a * ct1).astype(np.int64)
+    w1b = ic[nx] + (f_b * ct1).astype(np.int64) + 1
+    idx, valid = _padded(w0a, w1b)
+    idx_c = np.clip(idx, 0, w.size - 1)
+    tau = (idx - w0a[:, None]) * dt
+    fit = valid & ((idx < w0b[:, None]) | (idx >= w1a[:, None]))
+    D = vel_int[idx_c] - vel_int[w0a][:, None]
+    P = ipm[idx_c]
+    D = np.where(valid, D, 0.0)
+    P = np.where(valid, np.nan_to_num(P), 0.0)
+    m = fit.astype(float)
+
+    def line_resid_dot(y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Per row: <y, z> after removing the least-squares line in tau from both (masked)."""
+        s0, s1, s2 = m.sum(1), (m * tau).sum(1), (m * tau * tau).sum(1)
+        det = s0 * s2 - s1 * s1
+        det = np.where(np.abs(det) > 1e-12, det, np.nan)
+        sy, sty = (m * y).sum(1), (m * tau * y).sum(1)
+        sz, stz = (m * z).sum(1), (m * tau * z).sum(1)
+        # [sy, sty] M^-1 [sz, stz]^T with M = [[s0, s1], [s1, s2]]
+        quad = (sy * (s2 * sz - s1 * stz) + sty * (-s1 * sz + s0 * stz)) / det
+        return (m * y * z).sum(1) - quad
+
+    pc = line_resid_dot(P, P)
+    pd_ = line_resid_dot(D, P)
+    ok_r = np.isfinite(pc) & np.isfinite(pd_)
+    ok_r &= pc > 1e-9
+    r = float(np.median(pd_[ok_r] / pc[ok_r])) if ok_r.sum() >= 3 else float("nan")
+    info["ankle_to_sensor_fit_m"] = round(r, 4) if np.isfinite(r) else None
+    if ankle_to_sensor_m is not None:
+        r = float(ankle_to_sensor_m)
+        info["ankle_to_sensor_source"] = "given"
+    elif np.isfinite(r) and R_RANGE[0] <= r <= R_RANGE[1]:
+        info["ankle_to_sensor_source"] = "fitted"
+    else:
+        warnings.append(
+            f"the ankle-to-sensor distance fitted to the stances is implausible ({r:.2f} m); "
+            f"{R_DEFAULT:.2f} m assumed (give ankle_to_sensor_m for better stride lengths)"
+        )
+        r = R_DEFAULT
+        info["ankle_to_sensor_source"] = "default"
+    info["ankle_to_sensor_m"] = round(r, 4)
+    z = D - r * P
+    s0, s1, s2 = m.sum(1), (m * tau).sum(1), (m * tau * tau).sum(1)
+    sz, stz = (m * z).sum(1), (m * tau * z).sum(1)
+    det = s0 * s2 - s1 * s1
+    det = np.where(np.abs(det) > 1e-12, det, np.nan)
+    alpha = (s2 * sz - s1 * stz) / det
+    beta = (s0 * stz - s1 * sz) / det
+    vel = -alpha[:, None] + D - beta[:, None] * tau  # v0 = -alpha, drift slope beta
+    vel = np.where(valid, vel, 0.0)
+    pos = _cumtrapz(vel, dt, axis=1)
+    j0 = np.clip(m0[has] - w0a, 0, idx.shape[1] - 1)
+    j1 = np.clip(m1[has] - w0a, 0, idx.shape[1] - 1)
+    rows = np.arange(has.sum())
+    sl = pos[rows, j1] - pos[rows, j0]
+    dur = (m1[has] - m0[has]) * dt
+    # 4. outputs
+    sl_all = np.full(n_ev, np.nan)
+    sl_all[has] = sl
+    out[C.STRIDE_LENGTH] = sl_all
+    sp = np.full(n_ev, np.nan)
+    sp[has] = sl / dur
+    out[C.SPEED] = sp
+    ang = np.where(ic >= 0, theta[np.clip(ic, 0, w.size - 1)], np.nan)
+    out[C.SHANK_ANGLE_IC] = np.rad2deg(ang) + standing_angle_deg
+    info["shank_model"] = "sagittal"
+    return out, info, warnings
+
+
+# --- foot ---------------------------------------------------------------------------------------------------
+def _foot(frame: pd.DataFrame, ev: pd.DataFrame, fs: float, side: str) -> tuple[pd.DataFrame, dict, list[str]]:
+    n_ev = len(ev)
+    out = pd.DataFrame(index=ev.index, columns=[C.STRIDE_LENGTH, C.SPEED, C.FOOT_ANGLE_IC], dtype=float)
+    warnings: list[str] = []
+    signs = C.ANATOMICAL_TO_BODY_SIGNS[side]  # mirror back to a right-handed anatomical frame
+    acc = frame[list(C.ACC_BF)].to_numpy() * signs[:3]
+    gyr = frame[list(C.GYR_BF)].to_numpy() * signs[3:]
+    dt = 1.0 / fs
+    mst = ev["mst_idx"].to_numpy()
+    ic = ev["ic_idx"].to_numpy()
+    nxt = _next_rows(ev)
+    has = (nxt >= 0) & (mst >= 0)
+    m1 = np.where(has, mst[np.maximum(nxt, 0)], -1)
+    has &= m1 > mst
+    if not has.any():
+        warnings.append("no pair of consecutive strides: stride length and foot angle need two stances")
+        return out, {}, warnings
+    a0, a1 = mst[has], m1[has]
+    idx, valid = _padded(a0, a1 + 1)
+    idx_c = np.clip(idx, 0, len(frame) - 1)
+    # initial tilt from gravity around mid-stance (+-20 ms)
+    acc_lp = lowpass(acc, fs, 5.0)
+    q0 = _tilt_quat(acc_lp[a0])
+    # orientation increments (body-frame rates, trapezoid midpoint rate), identity in the padding
+    wmid = 0.5 * (gyr[idx_c] + gyr[np.clip(idx_c + 1, 0, len(frame) - 1)])
+    ang = np.linalg.norm(wmid, axis=-1) * dt
+    ax = wmid / np.maximum(np.linalg.norm(wmid, axis=-1, keepdims=True), 1e-12)
+    dq = np.concatenate([np.cos(ang / 2)[..., None], ax * np.sin(ang / 2)[..., None]], axis=-1)
+    dq = np.where(valid[..., None], dq, np.array([1.0, 0.0, 0.0, 0.0]))
+    # q_j = q0 ⊗ dq_0 ⊗ ... ⊗ dq_{j-1}
+    pref = quat_prefix_product(dq)
+    q = np.concatenate([q0[:, None, :], _qmul(q0[:, None, :], pref[:, :-1])], axis=1)
+    a_w = _qrot(q, acc[idx_c]) - np.array([0.0, 0.0, C.GRAVITY])
+    a_w = np.where(valid[..., None], a_w, 0.0)
+    vel = _cumtrapz(a_w, dt, axis=1)
+    L = a1 - a0
+    rows = np.arange(has.sum())
+    frac = np.clip((idx - a0[:, None]) / np.maximum(L, 1)[:, None], 0.0, 1.0)
+    v_end = vel[rows, L]
+    vel = vel - frac[..., None] * v_end[:, None, :]
+    vel = np.where(valid[..., None], vel, 0.0)
+    pos = _cumtrapz(vel, dt, axis=1)
+    end = pos[rows, L]
+    sl = np.hypot(end[:, 0], end[:, 1])
+    sl_all = np.full(n_ev, np.nan)
+    sl_all[has] = sl
+    out[C.STRIDE_LENGTH] = sl_all
+    sp = np.full(n_ev, np.nan)
+    sp[has] = sl / (L * dt)
+    out[C.SPEED] = sp
+    # foot angle at IC: IC lies in the window of the previous stride (it ends the swing)
+    prev = np.full(n_ev, -1, dtype=np.int64)
+    prev[nxt[nxt >= 0]] = np.flatnonzero(nxt >= 0)
+    row_of = np.full(n_ev, -1, dtype=np.int64)
+    row_of[np.flatnonzero(has)] = rows
+    pr = prev
+    okp = (pr >= 0) & (row_of[np.maximum(pr, 0)] >= 0)
+    fa = np.full(n_ev, np.nan)
+    if okp.any():
+        rr = row_of[pr[okp]]
+        jj = ic[okp] - a0[rr]
+        inwin = (jj >= 0) & (jj <= L[rr])
+        x_fwd = _qrot(q[rr, np.clip(jj, 0, q.shape[1] - 1)], np.array([1.0, 0.0, 0.0]))
+        val = np.rad2deg(np.arcsin(np.clip(x_fwd[:, 2], -1, 1)))
+        fa_ok = np.where(inwin, val, np.nan)
+        fa[np.flatnonzero(okp)] = fa_ok
+    out[C.FOOT_ANGLE_IC] = fa
+    return out, {"foot_model": "strapdown-zupt"}, warnings
+
+
+def stride_kinematics(
+    frame: pd.DataFrame,
+    events: pd.DataFrame,
+    fs: float,
+    *,
+    placement: str = "shank",
+    side: str = "left",
+    ankle_to_sensor_m: float | None = None,
+    standing_angle_deg: float = 0.0,
+) -> KinematicsResult:
+    """Kinematic metrics for each stride of ``events`` (from :func:`gait.events.events_find`).
+
+    Returns stride length (m), speed (m/s), shank or foot angle at IC (deg) and peak tibial acceleration (g,
+    resultant, see the module doc) in a DataFrame aligned with ``events``; NaN where a stride lacks what a metric
+    needs (e.g. the last stride of a bout has no next stance). ``ankle_to_sensor_m`` fixes the pendulum radius
+    (fitted when None); ``standing_angle_deg`` is the tibia angle during the standing calibration (0: shins
+    vertical), added to the shank angles.
+    """
+    cols = [C.STRIDE_LENGTH, C.SPEED, C.SHANK_ANGLE_IC, C.FOOT_ANGLE_IC, C.PEAK_TIBIAL_ACCEL]
+    res = pd.DataFrame(np.nan, index=events.index, columns=cols)
+    if len(events) == 0:
+        return KinematicsResult(res)
+    acc3 = frame[list(C.ACC_BF)].to_numpy()
+    acc_norm = np.sqrt(np.einsum("ij,ij->i", acc3, acc3))
+    res[C.PEAK_TIBIAL_ACCEL] = _pta(acc_norm, events["ic_idx"].to_numpy(), fs)
+    if not np.isfinite(frame[C.GYR_BF[1]].to_numpy()).all():
+        return KinematicsResult(res, {}, ["no gyroscope: stride length, speed and segment angles are not computed"])
+    if placement == "foot":
+        k, info, warns = _foot(frame, events, fs, side)
+    else:
+        k, info, warns = _shank(frame, events, fs, ankle_to_sensor_m, standing_angle_deg)
+    for c_ in k.columns:
+        res[c_] = k[c_].to_numpy()
+    return KinematicsResult(res, info, warns)

@@ -1,0 +1,193 @@
+"""End-to-end ``gait.analyze``: synthetic truth, clock alignment, summaries, asymmetry and bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gait
+from gait import conventions as C
+from gait.errors import AnalysisError
+from gait.metrics import asymmetry, clock_offset, summarize, symmetry_angle
+from gait.synth import simulate_run
+
+
+def _match(res, run, side):
+    s = res.strides[res.strides[C.SIDE] == side]
+    t = run.truth[(run.truth[C.SIDE] == side) & run.truth[C.VALID]]
+    j = np.abs(s[C.IC_TIME].to_numpy()[:, None] - t[C.IC_TIME].to_numpy()[None, :]).argmin(axis=0)
+    return s.iloc[j].reset_index(drop=True), t.reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def run_offset():
+    run = simulate_run(duration_s=40, stand_s=3, seed=21, speed_mps=3.5, clock_offset_s=0.137, clock_drift_ppm=40)
+    return run, gait.analyze(run)
+
+
+def test_stride_table_columns_and_truth(run_offset) -> None:
+    run, res = run_offset
+    assert list(res.strides.columns[: len(C.STRIDE_COLS)]) == list(C.STRIDE_COLS)
+    assert res.strides[C.VALID].mean() > 0.95
+    for side in C.SIDES:
+        s, t = _match(res, run, side)
+        assert np.median(np.abs(s[C.IC_TIME] - t[C.IC_TIME])) < 0.006
+        assert np.median(np.abs(s[C.STRIDE_TIME] - t[C.STRIDE_TIME])) < 0.006
+        assert np.median(np.abs(s[C.STEP_TIME] - t[C.STEP_TIME])) < 0.006  # needs the clock alignment
+        assert np.nanmedian(np.abs(s[C.SHANK_ANGLE_IC] - t[C.SHANK_ANGLE_IC])) < 1.5
+        assert s[C.FOOT_ANGLE_IC].isna().all()
+
+
+def test_clock_offset_and_drift_recovered(run_offset) -> None:
+    run, res = run_offset
+    clk = res.info["clock"]
+    assert clk["applied"]
+    # offset at the reference time of the fit (median IC time) = offset + drift * t
+    t_ref = res.strides[C.IC_TIME].median()
+    assert clk["offset_s"] == pytest.approx(0.137 + 40e-6 * t_ref, abs=0.004)
+
+
+def test_step_asymmetry_is_not_mistaken_for_clock_offset() -> None:
+    run = simulate_run(duration_s=40, stand_s=3, seed=22, step_time_asym=0.04)
+    res = gait.analyze(run)
+    assert not res.info["clock"]["applied"]
+    row = res.asymmetry.set_index("metric").loc[C.STEP_TIME]
+    true = run.truth[run.truth[C.VALID]].groupby(C.SIDE)[C.STEP_TIME].mean()
+    assert row["diff_r_minus_l"] == pytest.approx(true["right"] - true["left"], abs=0.006)
+    assert row["exceeds_noise"]
+
+
+def test_summary_and_asymmetry_shapes(run_offset) -> None:
+    _, res = run_offset
+    sm = res.summary
+    assert set(sm["side"]) == {"left", "right", "both"}
+    assert {"n", "mean", "sd", "cv_pct", "median", "iqr"} <= set(sm.columns)
+    assert (sm.loc[sm["metric"] == C.CADENCE, "median"].between(150, 190)).all()
+    asy = res.asymmetry
+    assert {"si_pct", "sa_pct", "welch_p", "exceeds_noise"} <= set(asy.columns)
+    assert (asy["sa_pct"].abs() < 5).all()
+
+
+def test_symmetry_formulas() -> None:
+    assert symmetry_angle(1.0, 1.0) == pytest.approx(0.0)
+    assert symmetry_angle(50.0, 55.0) == pytest.approx((45 - np.degrees(np.arctan(50 / 55))) / 90 * 100)
+    # Zifchock correction when |45 - arctan(L/R)| > 90
+    assert symmetry_angle(-2.0, 1.0) == pytest.approx((45 - np.degrees(np.arctan(-2.0)) - 180) / 90 * 100)
+    df = pd.DataFrame(
+        {C.SIDE: ["left"] * 3 + ["right"] * 3, C.STRIDE_TIME: [1.0, 1.01, 0.99, 1.1, 1.11, 1.09], C.VALID: True}
+    )
+    a = asymmetry(df).set_index("metric").loc[C.STRIDE_TIME]
+    assert a["si_pct"] == pytest.approx((1.1 - 1.0) / 1.05 * 100)
+    s = summarize(df)
+    assert s.set_index(["side", "metric"]).loc[("both", C.STRIDE_TIME), "n"] == 6
+
+
+def test_clock_offset_beyond_half_a_stride_uses_the_onset() -> None:
+    rng = np.random.default_rng(0)
+    left = np.cumsum(np.full(60, 0.7) + rng.normal(0, 0.005, 60)) + 5.0
+    right = left + 0.35 + 1.0  # true offset 1.0 s (more than a stride)
+    co = clock_offset(left, right, onset_left_s=4.0, onset_right_s=5.02)
+    assert co.offset_s == pytest.approx(1.0, abs=0.01)
+    co2 = clock_offset(left, right)  # without the onset the offset is only known modulo a stride
+    assert abs(co2.offset_s) < 0.36
+
+
+def test_session_and_path_inputs(tmp_path) -> None:
+    run = simulate_run(duration_s=20, stand_s=3, seed=3)
+    ses = gait.Session.from_arrays(left=run.left, right=run.right, placement="shank")
+    path = ses.save(tmp_path / "run.session.parquet")
+    a = gait.analyze(ses)
+    b = gait.analyze(str(path))
+    pd.testing.assert_frame_equal(a.strides, b.strides)
+
+
+def test_foot_placement_from_session_meta(shared_data) -> None:
+    from gait.io.public import read_gaitmap_imu
+
+    imu = read_gaitmap_imu(shared_data / "gaitmap_example_foot_walking" / "imu_sample_not_rotated.csv")
+    ses = gait.Session.from_arrays(left=imu["left"], right=imu["right"], placement="foot", sample_rate_hz=204.8)
+    res = gait.analyze(ses)
+    assert res.strides[C.SHANK_ANGLE_IC].isna().all()
+    assert res.strides[C.FOOT_ANGLE_IC].notna().mean() > 0.8
+    assert set(res.strides.loc[res.strides[C.VALID], C.SIDE]) == {"left", "right"}
+
+
+# --- bad inputs ---------------------------------------------------------------------------------------------
+def _standing(n: int = 3000, fs: float = 100.0) -> dict:
+    rng = np.random.default_rng(1)
+    acc = np.tile([0.3, 0.2, C.GRAVITY], (n, 1)) + rng.normal(0, 0.02, (n, 3))
+    return {"t": np.arange(n) / fs, "acc": acc, "gyr": rng.normal(0, 0.003, (n, 3))}
+
+
+def test_only_standing_raises() -> None:
+    with pytest.raises(AnalysisError, match="only standing"):
+        gait.analyze({"left": _standing(), "right": _standing()})
+
+
+def test_too_short_raises() -> None:
+    d = _standing(n=100)
+    with pytest.raises(AnalysisError, match="too short"):
+        gait.analyze({"left": d})
+
+
+def test_nans_and_a_gap_split_segments() -> None:
+    run = simulate_run(duration_s=40, stand_s=3, seed=9)
+    left = {k: v.copy() for k, v in run.left.items()}
+    left["acc"][4000:4010] = np.nan  # 50 ms of NaN
+    keep = np.ones(left["t"].size, bool)
+    keep[6000:6400] = False  # a 2-s gap
+    left = {k: v[keep] for k, v in left.items()}
+    res = gait.analyze({"left": left, "right": run.right}, sample_rate_hz=run.sample_rate_hz)
+    s = res.strides[res.strides[C.SIDE] == "left"]
+    t_gap = (run.left["t"][6000], run.left["t"][6400])
+    spans = (s[C.IC_TIME] < t_gap[1]) & (s[C.NEXT_IC_TIME] > t_gap[0])
+    assert not spans.any()  # no stride across the gap
+    assert any("gap" in w for w in res.warnings)
+    assert any("NaN" in w for w in res.warnings)
+    assert s[C.VALID].sum() > 40
+
+
+def test_upside_down_sensor_is_reported_and_still_analysed() -> None:
+    from gait.synth import nominal_mounting
+
+    flip = np.diag([-1.0, 1.0, -1.0])  # sensor rotated 180 deg about its y axis: x now points down the shin
+    run = simulate_run(duration_s=30, stand_s=3, seed=12, mounting={
+        "left": nominal_mounting("left") @ flip, "right": nominal_mounting("right")})
+    res = gait.analyze(run, nominal_up="+acc_x")
+    assert res.info["alignment"]["left"]["upside_down"] is True
+    assert res.info["alignment"]["right"]["upside_down"] is False
+    assert any("upside down" in w for w in res.warnings)
+    s, t = _match(res, run, "left")
+    assert np.nanmedian(np.abs(s[C.SHANK_ANGLE_IC] - t[C.SHANK_ANGLE_IC])) < 1.5
+
+
+def test_swapped_sides_are_reported_not_silently_swapped() -> None:
+    run = simulate_run(duration_s=30, stand_s=3, seed=13)
+    res = gait.analyze({"left": run.right, "right": run.left}, sample_rate_hz=run.sample_rate_hz)
+    assert any("swapped" in w for w in res.warnings)
+    ok = gait.analyze(run)
+    assert not any("swapped" in w for w in ok.warnings)
+
+
+def test_accelerometer_only_gives_timing_and_nan_gyro_metrics() -> None:
+    run = simulate_run(duration_s=30, stand_s=3, seed=14)
+    sides = {s: {"t": d["t"], "acc": d["acc"], "gyr": np.full_like(d["acc"], np.nan)}
+             for s, d in (("left", run.left), ("right", run.right))}
+    res = gait.analyze(sides, sample_rate_hz=run.sample_rate_hz)
+    s = res.strides
+    assert len(s) > 40
+    assert s[C.STRIDE_LENGTH].isna().all() and s[C.SHANK_ANGLE_IC].isna().all() and s[C.TO_TIME].isna().all()
+    cad = s[C.CADENCE].median()
+    assert cad == pytest.approx(run.truth[C.CADENCE].median(), rel=0.02)
+    assert any("no gyroscope" in w for w in res.warnings)
+
+
+def test_jittery_timestamps_are_resampled() -> None:
+    run = simulate_run(duration_s=25, stand_s=3, seed=15)
+    d = {k: v.copy() for k, v in run.left.items()}
+    d["t"] = d["t"] + np.random.default_rng(0).uniform(-0.002, 0.002, d["t"].size)
+    res = gait.analyze({"left": d}, sample_rate_hz=200.0)
+    assert any("not uniform" in w for w in res.warnings)
+    s, t = _match(res, run, "left")
+    assert np.median(np.abs(s[C.IC_TIME] - t[C.IC_TIME])) < 0.008
