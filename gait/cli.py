@@ -18,6 +18,8 @@ COMMAND_MODULES = (
     "gait.commands.session",
     "gait.commands.acquire",
     "gait.commands.analysis",
+    "gait.commands.reporting",
+    "gait.commands.batch",
 )
 
 

@@ -40,6 +40,8 @@ def demo(out: Path) -> None:
     )
     run("info", str(unweighted))
     run("info", str(weighted))
+    run("analyze", str(unweighted), "--out", str(out / "unweighted.strides.csv"))
+    run("analyze", str(weighted), "--out", str(out / "weighted.strides.csv"))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def test_help_lists_the_commands(capsys):
         main(["--help"])
     assert info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("simulate", "info"):
+    for command in ("simulate", "info", "analyze", "validate"):
         assert command in out
 
 
@@ -102,3 +102,21 @@ def test_samples_are_sessions_with_truth(name):
     assert list(truth.columns[: len(C.STRIDE_COLS)]) == list(C.STRIDE_COLS)
     assert truth[C.VALID].sum() > 50
     assert (session.meta.total_load_kg > 0) == ("weighted" in name and "unweighted" not in name)
+
+
+def test_analyze_prints_summary_and_writes_table(tmp_path, capsys):
+    out = tmp_path / "strides.parquet"
+    assert main(["analyze", str(SAMPLES / "run_unweighted.parquet"), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "stride length (m)" in text and "shank angle at contact (deg)" in text and "asymmetry" in text
+    strides = pd.read_parquet(out)
+    assert set(C.STRIDE_COLS) <= set(strides.columns)
+    assert set(strides[C.SIDE]) == {"left", "right"}
+    csv = tmp_path / "strides.csv"
+    assert main(["analyze", str(SAMPLES / "walk.parquet"), "--out", str(csv)]) == 0
+    assert len(pd.read_csv(csv)) > 50
+
+
+def test_analyze_refuses_an_unknown_table_format(tmp_path, capsys):
+    assert main(["analyze", str(SAMPLES / "walk.parquet"), "--out", str(tmp_path / "x.xlsx")]) == 2
+    assert "write .parquet or .csv" in capsys.readouterr().err

@@ -1,0 +1,141 @@
+"""``gait analyze`` (a session to a stride table, in plain words) and ``gait validate`` (accuracy on reference data)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from gait import conventions as C
+
+#: Metrics printed by ``gait analyze``, in this order, with their display format.
+_SHOWN = (
+    (C.STRIDE_LENGTH, "{:.2f}"),
+    (C.CADENCE, "{:.0f}"),
+    (C.CONTACT_TIME, "{:.3f}"),
+    (C.FLIGHT_TIME, "{:.3f}"),
+    (C.DUTY_FACTOR, "{:.2f}"),
+    (C.SPEED, "{:.2f}"),
+    (C.SHANK_ANGLE_IC, "{:.1f}"),
+    (C.FOOT_ANGLE_IC, "{:.1f}"),
+    (C.PEAK_TIBIAL_ACCEL, "{:.1f}"),
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="turn a session into a stride table and print the per-leg summary and asymmetry",
+        description="Analyze a session: events, stride length, contact time, shank angle at contact, tibial "
+        "shock and left/right asymmetry. Prints medians per leg and the asymmetry in plain words.",
+    )
+    p.add_argument("session", type=Path, help="session file (.parquet)")
+    p.add_argument("--out", type=Path, help="write the stride table (.parquet or .csv)")
+    p.add_argument("--placement", choices=C.PLACEMENTS, help="override the placement stored in the session")
+    p.set_defaults(handler=_analyze)
+
+    p = sub.add_parser(
+        "validate",
+        help="measure accuracy on the public reference recordings and synthetic runs; prints a table",
+        description="Run the engine on every dataset in ../shared/data (or --data) and on synthetic running "
+        "with known truth; print detection F1, bias, 95%% limits of agreement and errors against the targets.",
+    )
+    p.add_argument("--data", type=Path, default=None, help="folder of public recordings (default ../shared/data)")
+    p.add_argument(
+        "--datasets",
+        default="synthetic,fukuchi,gaitmap,ipol,adeptdata",
+        help="comma-separated subset (default: all)",
+    )
+    p.add_argument("--out", type=Path, help="also write the full table as CSV")
+    p.set_defaults(handler=_validate)
+
+
+def format_summary(result, session=None) -> str:  # noqa: ANN001 - AnalysisResult / Session
+    """The per-leg medians, the asymmetry worth mentioning, and warnings, as lines a runner can read."""
+    strides = result.strides
+    valid = strides[strides[C.VALID]] if len(strides) else strides
+    lines = []
+    if session is not None:
+        m = session.meta
+        load = max(m.load_kg.values()) if m.load_kg else 0.0
+        weights = f"{load:g} kg per ankle" if load else "no ankle weights"
+        lines.append(
+            f"{m.label or 'session'} ({m.subject or 'unknown runner'}), {weights}, {session.duration_s() / 60:.1f} min"
+        )
+    n = {s: int((strides[C.SIDE] == s).sum()) for s in C.SIDES}
+    nv = {s: int((valid[C.SIDE] == s).sum()) for s in C.SIDES}
+    lines.append("strides: " + ", ".join(f"{s} {nv[s]} valid of {n[s]}" for s in C.SIDES if n[s]))
+    summary = result.summary
+    rows = []
+    for metric, fmt in _SHOWN:
+        cells = []
+        for side in (*C.SIDES, "both"):
+            hit = summary[(summary["side"] == side) & (summary["metric"] == metric)]
+            med = float(hit["median"].iloc[0]) if len(hit) else math.nan
+            iqr = float(hit["iqr"].iloc[0]) if len(hit) else math.nan
+            cells.append("-" if not math.isfinite(med) else f"{fmt.format(med)} ±{fmt.format(iqr / 2)}")
+        if all(c == "-" for c in cells):
+            continue
+        label, unit = C.METRICS.get(metric, (metric, ""))
+        rows.append((f"{label}{f' ({unit})' if unit else ''}", *cells))
+    if rows:
+        width = max(len(r[0]) for r in rows)
+        lines.append(f"{'median ± half IQR':<{width}}  {'left':>14}  {'right':>14}  {'both':>14}")
+        lines += [f"{r[0]:<{width}}  {r[1]:>14}  {r[2]:>14}  {r[3]:>14}" for r in rows]
+    asym = result.asymmetry
+    flagged = asym[asym["exceeds_noise"]] if len(asym) else asym
+    if len(asym):
+        if len(flagged):
+            for r in flagged.itertuples():
+                label, unit = C.METRICS.get(r.metric, (r.metric, ""))
+                higher = "right" if r.diff_r_minus_l > 0 else "left"
+                lines.append(
+                    f"asymmetry: {label} is higher on the {higher} leg by {abs(r.diff_r_minus_l):.3g} {unit} "
+                    f"(symmetry angle {r.sa_pct:.1f}%), more than the stride-to-stride noise"
+                )
+        else:
+            lines.append("asymmetry: no left/right difference beyond the stride-to-stride noise")
+    for w in result.warnings:
+        lines.append(f"warning: {w}")
+    return "\n".join(lines)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from gait.analysis import analyze
+    from gait.session import Session
+
+    session = Session.load(args.session)
+    result = analyze(session, placement=args.placement)
+    print(format_summary(result, session))
+    if args.out:
+        write_table(result.strides, args.out)
+        print(f"stride table written to {args.out}")
+    return 0
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table as Parquet or CSV by the file's suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix in (".parquet", ".pq"):
+        frame.to_parquet(path, index=False)
+    else:
+        raise ValueError(f"{path}: write .parquet or .csv")
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from gait.validation import format_table, validate_all
+
+    names = tuple(d.strip() for d in args.datasets.split(",") if d.strip())
+    table = validate_all(data_root=args.data, datasets=names)
+    print(format_table(table))
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"table written to {args.out}")
+    judged = table[table["pass"].notna()] if "pass" in table else table.iloc[0:0]
+    n_fail = int((judged["pass"] == False).sum())  # noqa: E712 - object column of bool/None
+    print(f"{len(judged) - n_fail} targets met, {n_fail} missed")
+    return 0
