@@ -17,11 +17,11 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py --out $(DEMO)
 
 test: $(STAMP)
-	$(PY) -m ruff check gait devices tests benchmarks scripts
+	$(PY) -m ruff check gait devices tests benchmarks scripts notebooks
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check gait devices tests benchmarks scripts
+	$(PY) -m ruff check gait devices tests benchmarks scripts notebooks
 
 validate: $(STAMP)
 	$(VENV)/bin/gait validate

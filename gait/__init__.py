@@ -31,6 +31,13 @@ _LAZY = {
     "read_rawlog": "gait.io.rawlog",
     "RawLogWriter": "gait.io.rawlog",
     "conventions": "gait.conventions",
+    "compare_runs": "gait.compare",
+    "Comparison": "gait.compare",
+    "build_report": "gait.report",
+    "run_batch": "gait.batch",
+    "import_csv": "gait.io.importers",
+    "import_sensor_csv": "gait.io.importers",
+    "fit_mixed_models": "gait.cohort",
 }
 
 __all__ = [
