@@ -10,7 +10,11 @@ Everything keys on the sagittal angular velocity ``gyr_ml`` (positive when the s
   rate falls fastest at impact). Foot: IC is the zero crossing itself (heel strike ends the toes-up swing).
 * **Toe-off (TO)**: foot, and shank in walking: the negative minimum of ``gyr_ml`` before the next MS (Aminian;
   Falbriard for the foot: in the second half of the MS-to-MS window). Shank in running: the end of the ground
-  reaction force, seen as the steepest drop of the axial specific force ``acc_si`` in late stance.
+  reaction force, seen as the steepest drop of the axial specific force ``acc_si`` in late stance. In real
+  running (Fukuchi force plate) ``gyr_ml`` has a plateau near zero in late stance and leaves it when the foot
+  leaves the ground (the swing's knee flexion starts): when that onset exists and a real ``acc_si`` drop lies
+  within +-25 ms of it, that drop is TO; otherwise the steepest drop of the whole late stance (a strong drop
+  earlier in stance, after a push-off peak, is not the end of contact: 40 ms early on one Fukuchi leg).
 * **Mid-stance**: shank, the midpoint of IC and TO; foot, the quietest sample (minimum gyro norm) in stance.
 
 Without a gyroscope, IC is the onset of the acceleration impact of each stride (one per stride, found with the
@@ -36,6 +40,12 @@ __all__ = ["EventResult", "events_find", "gait_bouts", "lowpass", "stride_period
 STRIDE_TIME_RANGE = (0.4, 2.2)
 #: Strides shorter than this (s, rolling median) count as running, longer as walking (140 steps/min).
 RUN_STRIDE_TIME_MAX = 0.857
+#: Running TO: fall of gyr_ml below its late-stance plateau (rad/s) that marks the start of the swing, and
+#: the half-width (s) of the window around it searched for the end of axial loading.
+TO_GYR_DROP = 0.5
+TO_SEARCH_S = 0.025
+#: ... and how steep (fraction of the steepest late-stance drop) the drop near the onset must be to be preferred.
+TO_FALL_RATIO = 0.3
 
 
 @dataclass
@@ -312,10 +322,35 @@ def _events_gyro(sub: pd.DataFrame, fs: float, placement: str) -> pd.DataFrame:
         # late stance: between the post-impact minimum of gyr_ml and the early-swing minimum, gyr_ml has a local
         # maximum near zero; the ground reaction force ends shortly after it (steepest drop of acc_si)
         a = np.minimum(ic0 + int(0.08 * fs), ms1 - 1)  # after the impact transient
-        es_min = _window_arg(x, ms[:-1] + (ms1 - ms[:-1]) * 2 // 5, ms1, "min")
+        # early-swing minimum: in the second half of IC..next MS too, so the post-impact minimum of the stance
+        # (often as deep) cannot take its place
+        es_start = np.maximum(ms[:-1] + (ms1 - ms[:-1]) * 2 // 5, ic0 + (ms1 - ic0) // 2)
+        es_min = _window_arg(x, np.minimum(es_start, ms1 - 1), ms1, "min")
         plateau = _window_arg(x, a, np.maximum(es_min, a + 1), "max")
         acc_f = lowpass(sub["acc_si"].to_numpy(), fs, 20.0)
-        to_run = _steepest(acc_f, np.maximum(plateau - int(0.03 * fs), a), np.maximum(es_min, a + 1), "fall")
+        # the swing starts when gyr_ml leaves the plateau (falls TO_GYR_DROP below it): the foot is off then or
+        # within a few ms; the acc_si drop is searched only around that onset (an earlier drop of the axial
+        # force inside the stance, e.g. after a push-off peak, is not the end of contact)
+        pk = np.clip(plateau, 0, n - 1)
+        idx, valid = _padded_windows(pk, np.clip(es_min, pk + 1, pk + int(0.25 * fs)))
+        below = valid & (x[np.clip(idx, 0, n - 1)] < (x[pk] - TO_GYR_DROP)[:, None])
+        found = below.any(axis=1)
+        onset = np.where(found, pk + np.argmax(below, axis=1), es_min)
+        h_on = int(TO_SEARCH_S * fs)
+        # only when the plateau is a real interior maximum (else gyr_ml falls through the whole late stance and
+        # the onset means nothing): then the whole late stance is searched
+        real = found & (plateau >= a + int(0.01 * fs)) & (plateau < es_min - 1)
+        lo0 = np.maximum(plateau - int(0.03 * fs), a)
+        hi0 = np.maximum(es_min, lo0 + 1)
+        lo = np.maximum(onset - h_on, lo0)
+        hi = np.maximum(np.minimum(onset + h_on, es_min), lo + 1)
+        d_acc = np.diff(acc_f, append=acc_f[-1])
+        to_wide = _steepest(acc_f, lo0, hi0, "fall")
+        to_near = _steepest(acc_f, lo, hi, "fall")
+        # the drop near the onset must be a real end of loading, comparable with the steepest one of late stance
+        steep_near, steep_wide = d_acc[np.clip(to_near, 0, n - 1)], d_acc[np.clip(to_wide, 0, n - 1)]
+        real &= (to_near >= 0) & (steep_near <= TO_FALL_RATIO * steep_wide)
+        to_run = np.where(real, to_near, to_wide)
         to = np.where(mode == "running", to_run, to_walk)
     ok &= (to > ic0) & (to < ic1)
     # mid-stance

@@ -191,3 +191,86 @@ def test_jittery_timestamps_are_resampled() -> None:
     assert any("not uniform" in w for w in res.warnings)
     s, t = _match(res, run, "left")
     assert np.median(np.abs(s[C.IC_TIME] - t[C.IC_TIME])) < 0.008
+
+
+# --- accuracy targets on the validation harness (the numbers of `gait validate`) ----------------------------
+@pytest.fixture(scope="module")
+def fukuchi_pooled(shared_data):
+    from gait.validation import validate_fukuchi
+
+    df = validate_fukuchi(data_root=shared_data)
+    return df[(df["trial"] == "all") & (df["side"] == "both")].set_index("metric")
+
+
+@pytest.fixture(scope="module")
+def synthetic_pooled():
+    from gait.validation import validate_synthetic
+
+    df = validate_synthetic()
+    return df[(df["trial"] == "all") & (df["side"] == "both")].set_index("metric")
+
+
+def _xfail(reason: str):  # noqa: ANN202
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    ("metric", "stat", "op", "target"),
+    [
+        ("stride_f1", "value", ">=", 0.98),
+        ("ic_ms", "median_abs", "<=", 15.0),
+        ("to_ms", "median_abs", "<=", 15.0),
+        ("contact_time_ms", "mae", "<=", 15.0),
+        ("stride_length_pct", "mae", "<=", 3.0),  # 1.6 % (2026-11); other mountings: see below
+        pytest.param(
+            "shank_angle_ic_deg", "mae", "<=", 2.0,
+            marks=_xfail("measured 3.7 deg (2026-11) = the -2.7..-3.6 deg tibia lean of the static trial used as the "
+                         "standing pose; 1.0 deg with standing_shank_angle_deg given"),
+        ),
+    ],
+)
+def test_fukuchi_validation_targets(fukuchi_pooled, metric: str, stat: str, op: str, target: float) -> None:
+    value = float(fukuchi_pooled.loc[metric, stat])
+    assert value >= target if op == ">=" else value <= target, (metric, value)
+
+
+@pytest.fixture(scope="module")
+def fukuchi_other_mountings(shared_data):
+    from gait.validation import validate_fukuchi
+
+    out = {}
+    for seed in (10, 20, 30):
+        df = validate_fukuchi(data_root=shared_data, seed=seed)
+        out[seed] = df[(df["trial"] == "all") & (df["side"] == "both")].set_index("metric")
+    return out
+
+
+@pytest.mark.shared_data
+def test_fukuchi_other_mountings_events_and_contact(fukuchi_other_mountings) -> None:
+    for seed, t in fukuchi_other_mountings.items():
+        assert t.loc["stride_f1", "value"] >= 0.98, seed
+        assert t.loc["ic_ms", "median_abs"] <= 15.0, seed
+        assert t.loc["to_ms", "median_abs"] <= 15.0, seed
+        assert t.loc["contact_time_ms", "mae"] <= 15.0, seed  # measured 10.2-13.9 ms
+
+
+@pytest.mark.shared_data
+def test_fukuchi_other_mountings_stride_length(fukuchi_other_mountings) -> None:
+    for seed, t in fukuchi_other_mountings.items():
+        assert t.loc["stride_length_pct", "mae"] <= 3.0, seed  # measured 2026-11: 2.9, 2.5, 1.6 %
+
+
+@pytest.mark.parametrize(
+    ("metric", "target"),
+    [
+        pytest.param(
+            "stride_length_pct", 2.0,
+            marks=_xfail("measured 3.7 % (2026-11, generator with push-off): the pendulum radius fitted ~3 cm long"),
+        ),
+        ("shank_angle_ic_deg", 1.5),  # measured 0.6 deg
+        ("contact_time_ms", 10.0),  # measured 6.9 ms
+    ],
+)
+def test_synthetic_validation_targets(synthetic_pooled, metric: str, target: float) -> None:
+    assert float(synthetic_pooled.loc[metric, "mae"]) <= target, metric

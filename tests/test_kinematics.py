@@ -56,8 +56,9 @@ def test_synthetic_stride_length(speed: float, load: float) -> None:
         err, ref = _errors(run, side, ev, k, C.STRIDE_LENGTH)
         rel = err / ref
         assert np.isfinite(rel).mean() > 0.9
-        # measured 2026-11: median -1.3 .. +5.1 % across speeds/loads/seeds (ankle roll in stance, see report)
-        assert abs(np.nanmedian(rel)) < 0.06, side
+        # measured 2026-11 (generator with push-off): median +3.8 .. +4.6 % per leg (pendulum radius fitted ~3 cm
+        # long: the ankle rolls in stance, see gait.kinematics)
+        assert abs(np.nanmedian(rel)) < 0.05, side
 
 
 def test_synthetic_stride_length_exact_without_ankle_roll() -> None:
@@ -126,6 +127,7 @@ def test_fukuchi_virtual_shank_angle_and_stride_length(shared_data) -> None:
             e_ang = k.per_stride[C.SHANK_ANGLE_IC].to_numpy()[j] - r[C.SHANK_ANGLE_IC].to_numpy()
             assert np.nanmedian(np.abs(e_ang)) <= 2.0, (name, side)
             sl = np.nanmedian(k.per_stride[C.STRIDE_LENGTH].to_numpy()[j])
-            # treadmill: reference = nominal belt speed x stride time (belt measured 2-3 % slower); measured
-            # errors -0.4 .. +12 %, so only a loose bound here (the 3 % target is not met, see report)
-            assert sl == pytest.approx(r[C.STRIDE_LENGTH].median(), rel=0.15), (name, side)
+            # treadmill: reference = nominal belt speed x stride time (the feet markers move at the nominal belt
+            # speed within 1 % in mid-stance); measured 2026-11: -3.0 .. +8.0 % per leg (the pendulum radius is
+            # poorly identified, see gait.kinematics); the 3 % target is an xfail in test_analysis
+            assert sl == pytest.approx(r[C.STRIDE_LENGTH].median(), rel=0.10), (name, side)
