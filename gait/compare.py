@@ -100,27 +100,17 @@ def symmetry_index(left: Any, right: Any) -> np.ndarray:
 def asymmetry_table(strides: pd.DataFrame, metrics: Sequence[str] = ASYMMETRY_METRICS) -> pd.DataFrame:
     """Left/right asymmetry of one run (:func:`gait.metrics.asymmetry`), flagged only when beyond the noise.
 
-    ``gait.metrics.asymmetry`` screens L vs R with a Welch test, which with hundreds of strides per leg flags
-    differences of a fraction of a percent. Following Exell (running-biomechanics.md 2.7), ``exceeds_noise`` here
-    also needs the L-R difference to exceed the runner's stride-to-stride SD within a leg (pooled over the legs).
+    ``exceeds_noise`` comes from :func:`gait.metrics.asymmetry`: a Welch test on the per-stride values *and* an L-R
+    difference larger than the runner's stride-to-stride SD within a leg (Exell; running-biomechanics.md 2.7).
     """
     from gait.metrics import asymmetry
 
-    frames = _valid_side_frames(strides)
     base = asymmetry(strides)
     base = base[base["metric"].isin(list(metrics))].reset_index(drop=True)
-    sd = []
-    for m in base["metric"]:
-        v = [_finite(frames[s][m]) for s in C.SIDES if s in frames]
-        dof = sum(x.size - 1 for x in v if x.size > 1)
-        ss = sum(float(((x - x.mean()) ** 2).sum()) for x in v if x.size > 1)
-        sd.append(math.sqrt(ss / dof) if dof else math.nan)
-    out = base.rename(columns={"si_pct": "symmetry_index_pct", "sa_pct": "symmetry_angle_pct",
-                               "exceeds_noise": "welch_significant"})
-    out["stride_sd"] = sd
+    out = base.rename(columns={"si_pct": "symmetry_index_pct", "sa_pct": "symmetry_angle_pct", "noise_sd": "stride_sd"})
+    out["welch_significant"] = out["welch_p"].lt(0.05)
     out["metric_label"] = [C.METRICS[m][0] for m in out["metric"]]
     out["unit"] = [C.METRICS[m][1] for m in out["metric"]]
-    out["exceeds_noise"] = out["welch_significant"].astype(bool) & (out["diff_r_minus_l"].abs() > out["stride_sd"])
     return out
 
 

@@ -242,7 +242,13 @@ def symmetry_angle(left: float | np.ndarray, right: float | np.ndarray) -> np.nd
 
 
 def asymmetry(strides: pd.DataFrame, *, valid_only: bool = True, alpha: float = 0.05) -> pd.DataFrame:
-    """Left/right asymmetry per metric: means, R - L, SI (%), SA (%), Welch t-test p and ``exceeds_noise``."""
+    """Left/right asymmetry per metric: means, R - L, SI (%), SA (%), Welch t-test p and ``exceeds_noise``.
+
+    ``exceeds_noise`` follows the rule of the running-biomechanics reference (§2.7): a difference is flagged only when
+    it is both statistically clear (Welch t-test on the per-stride values, p < ``alpha``) *and* larger than the
+    stride-to-stride spread within a leg (``noise_sd``, the pooled within-leg SD). With hundreds of strides the test
+    alone would flag differences far below anything a runner could feel or change.
+    """
     from scipy.stats import ttest_ind
 
     d = strides[strides[C.VALID]] if valid_only and C.VALID in strides else strides
@@ -261,7 +267,14 @@ def asymmetry(strides: pd.DataFrame, *, valid_only: bool = True, alpha: float = 
             p = float(ttest_ind(xr, xl, equal_var=False).pvalue)
         else:
             p = np.nan
-        rows.append((m, xl.size, xr.size, ml, mr, mr - ml, si, sa, p, bool(np.isfinite(p) and p < alpha)))
+        dof = xl.size + xr.size - 2
+        noise = (
+            float(np.sqrt(((xl.size - 1) * np.var(xl, ddof=1) + (xr.size - 1) * np.var(xr, ddof=1)) / dof))
+            if xl.size > 1 and xr.size > 1
+            else np.nan
+        )
+        beyond = bool(np.isfinite(p) and p < alpha and np.isfinite(noise) and abs(mr - ml) > noise)
+        rows.append((m, xl.size, xr.size, ml, mr, mr - ml, si, sa, p, noise, beyond))
     cols = ["metric", "n_left", "n_right", "left", "right", "diff_r_minus_l", "si_pct", "sa_pct", "welch_p",
-            "exceeds_noise"]
+            "noise_sd", "exceeds_noise"]
     return pd.DataFrame(rows, columns=cols)
