@@ -15,12 +15,28 @@ Model (per leg, vectorized over samples; only per-stride bookkeeping works on st
   small frontal tilt and ``psi`` a small axial rotation, both mirrored between the legs. Each angle is a C2
   quintic-Hermite curve through per-stride key points (IC, mid-stance, TO, maximal back swing, maximal
   forward swing) whose knot derivatives come from the cubic spline through them; because ``theta`` is
-  applied first, the sagittal projection of the tibia axis is exactly ``theta``.
-* **Ankle path.** During stance the ankle stays over the ground contact (a small forward roll); from
-  heel-off to the next IC it moves forward by the rest of the stride length (minimum-jerk profile), rises
-  by the ankle clearance with an early peak (back kick, heel rise before TO) and swings a little outwards.
-  Foot placement follows the body, which moves at ``speed_mps`` (with slow fluctuations), so a stride
-  length is exactly the body displacement between the two ICs (speed x stride time in steady state).
+  applied first, the sagittal projection of the tibia axis is exactly ``theta``. Running: the stance rotation
+  is front-loaded (85 % of the IC -> TO rotation done at 60 % of contact) and comes to rest at TO (zero rate
+  and angular acceleration, the late-stance plateau of ``gyr_ml``); the back swing starts from rest at TO.
+* **Ankle path (running).** Stance: the ankle stays over the ground contact (a small forward roll until
+  heel-off at 35 % of contact). Push-off, heel-off -> TO: a force-like forward acceleration (builds up, holds,
+  and is released in the last 3 % of the push-off: the ground force vanishes at TO) brings the ankle to
+  0.62 x the stride's mean speed; the heel rise (a vertical acceleration bump over 10-80 % of the push-off)
+  lifts it by 10 cm, then it rises at a constant rate into TO. Swing, TO -> next IC: forward, a degree-7
+  profile from the TO state to rest at the next IC (no acceleration or jerk at either end) minus a short back
+  kick (the free shank swings back about the knee); vertically, the free continuation of the rise to rest at
+  the next IC plus a lift bump (peak at 3/7 of the swing, ``ankle_clearance_m``), which makes the vertical
+  acceleration jump up at TO; a little outwards. Position, velocity and acceleration are continuous, but
+  within ~10 ms around TO the forward acceleration drops from the push-off plateau (~2.5 g at 3.5 m/s) to
+  about -2 g and the vertical jerk jumps: the signature of TO in ``acc_si`` / ``acc_ap`` / ``gyr_ml``.
+  Calibrated on virtual shank IMUs of the Fukuchi 2017 treadmill runs (2.5 and 3.5 m/s, force-plate events;
+  at 3.5 m/s real vs synthetic: ankle rise at TO 9.5-10.7 vs 10 cm, forward / vertical ankle speed at TO
+  2.0-2.4 / 1.1-1.3 vs 2.2 / 1.2 m/s, axial specific force drop from the late-stance peak to the post-TO
+  minimum 2.0-4.4 vs 3.2 g (20 Hz), ``gyr_ml`` at TO -0.3..0.05 vs 0 rad/s, back-swing peak -6.4..-8.8 vs
+  -6.6 rad/s, shank angle at TO -30..-36 vs -32 deg). Walking keeps the simpler path: from heel-off to the
+  next IC the ankle moves forward (minimum jerk) and rises with an early peak.
+* **Body.** Foot placement follows the body, which moves at ``speed_mps`` (with slow fluctuations), so a
+  stride length is exactly the body displacement between the two ICs (speed x stride time in steady state).
 * **Sensor.** Position ``ankle + R @ offset`` (a few cm up and in front of the ankle joint) plus an impact
   transient at each IC: a damped oscillation *of the sensor position* along the tibia (and a little AP),
   whose second derivative is the tibial-shock transient. Accelerometer ``R_ws.T @ (p'' + g z)`` (specific
@@ -87,11 +103,17 @@ _MODES: dict[str, dict[str, Any]] = {
     "run": {
         "speed_mps": 3.0,
         "shank_angle_ic_deg": 7.0,
-        "shank_angle_to_deg": -25.0,
+        "shank_angle_to_deg": -32.0,
         "max_above_ic_deg": 8.0,
-        "mid_stance_frac": 0.5,  # time of the mid-stance key point, fraction of contact
-        "mid_stance_angle_frac": 0.4,  # its angle, fraction of the way from the IC angle to the TO angle
-        "heel_off_frac": 0.55,  # heel-off (ankle starts to move forward and up), fraction of contact
+        "mid_stance_frac": 0.6,  # time of the mid-stance key point, fraction of contact
+        "mid_stance_angle_frac": 0.85,  # its angle, fraction of the way from the IC angle to the TO angle
+        # the stance rotation comes to rest at TO (late-stance plateau of gyr_ml) and the back swing starts there
+        "to_at_rest": True,
+        "heel_off_frac": 0.35,  # heel-off (push-off starts: the ankle rises and accelerates), fraction of contact
+        "push_off": True,  # push-off from heel-off to TO, then the swing from TO (see _push_off)
+        "pushoff_speed_frac": 0.62,  # forward ankle speed at TO, fraction of the stride's mean speed
+        "pushoff_rise_m": 0.10,  # ankle rise from heel-off to TO
+        "back_kick_frac": 0.3,  # backward ankle kick after TO, fraction of the swing lift
         "min_swing_frac": 0.3,  # time of maximal back swing, fraction of swing
         "max_swing_frac": 0.82,  # time of maximal forward swing, fraction of swing
         "stance_roll_m": 0.015,
@@ -108,7 +130,12 @@ _MODES: dict[str, dict[str, Any]] = {
         "max_above_ic_deg": 6.0,
         "mid_stance_frac": 0.45,
         "mid_stance_angle_frac": 0.35,
+        "to_at_rest": False,  # walking: the shank still rotates backwards at TO (gyr_ml minimum)
         "heel_off_frac": 0.6,
+        "push_off": False,  # the ankle moves forward and up from heel-off to the next IC (minimum jerk, bump)
+        "pushoff_speed_frac": 0.0,
+        "pushoff_rise_m": 0.0,
+        "back_kick_frac": 0.0,
         "min_swing_frac": 0.12,
         "max_swing_frac": 0.85,
         "ankle_clearance_m": 0.10,
@@ -147,7 +174,7 @@ class RunParams:
 
     # --- shank angle key points (deg) ----------------------------------------------------------------------
     shank_angle_ic_deg: Pair | None = None  #: default 7 running, 18 walking
-    shank_angle_to_deg: float | None = None  #: default -25 running, -35 walking
+    shank_angle_to_deg: float | None = None  #: default -32 running, -35 walking
     shank_angle_min_deg: float | None = (
         None  #: maximal back swing; default -60 - 5 * (speed - 3) running, -42 walking
     )
@@ -158,7 +185,7 @@ class RunParams:
 
     # --- ankle path (m) ------------------------------------------------------------------------------------
     ankle_clearance_m: float | None = (
-        None  #: peak ankle rise in swing; default 0.10 + 0.03 * speed (run), 0.10
+        None  #: swing rise: running at 3/7 of TO -> IC (~peak), default 0.12 * speed - 0.07; walking peak, 0.10
     )
     stance_roll_m: float | None = None  #: forward ankle translation between IC and heel-off
     step_width_m: float | None = None  #: lateral distance between the two ankle joint centres
@@ -233,7 +260,7 @@ class RunParams:
             amax = float(np.mean(ic_pair)) + d["max_above_ic_deg"]
         clear = self.ankle_clearance_m
         if clear is None:
-            clear = float(np.clip(0.10 + 0.03 * v, 0.10, 0.30)) if run else d["ankle_clearance_m"]
+            clear = float(np.clip(0.12 * v - 0.07, 0.10, 0.60)) if run else d["ankle_clearance_m"]
         imp = self.impact_g
         if imp is None:
             if run:
@@ -533,17 +560,36 @@ def _minjerk(u: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     return u**3 * (10.0 + u * (-15.0 + 6.0 * u)), 30.0 * u**2 * w**2, 60.0 * u * w * (1.0 - 2.0 * u)
 
 
-_LIFT_PEAK = (3.0 / 8.0) ** 3 * (5.0 / 8.0) ** 5
-
-
-def _lift(u: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Early-peaking bump u³(1-u)⁵ scaled to a peak of 1 at u = 3/8 (C2 at both ends), with derivatives."""
+def _bump3(u: FloatArray, q: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Early-peaking bump u³(1-u)^q scaled to a peak of 1 at u = 3/(3+q) (C2 at both ends), with derivatives."""
+    peak = (3.0 / (3.0 + q)) ** 3 * (q / (3.0 + q)) ** q
     u = np.clip(u, 0.0, 1.0)
     w = 1.0 - u
-    f = u**3 * w**5 / _LIFT_PEAK
-    df = u**2 * w**4 * (3.0 - 8.0 * u) / _LIFT_PEAK
-    ddf = 2.0 * u * w**3 * (3.0 - 21.0 * u + 28.0 * u**2) / _LIFT_PEAK
+    wq2 = w ** (q - 2) / peak
+    a = 3.0 - (3.0 + q) * u
+    f = u**3 * w**2 * wq2
+    df = u**2 * w * a * wq2
+    ddf = u * (2.0 * w * a - (q - 1.0) * u * a - (3.0 + q) * u * w) * wq2
     return f, df, ddf
+
+
+def _swing_forward(s: FloatArray) -> tuple[FloatArray, ...]:
+    """Degree-7 shapes of a forward swing that starts without acceleration and jerk (the forward drive builds up
+    after TO) and comes to rest without jerk (as gently as a minimum-jerk swing): ga(1) = 1, gb'(1) = 1, all other
+    values and derivatives up to the third at 0 and 1 vanish. Returns ga, ga', ga'', gb, gb', gb'' in ``s``
+    (clamped to [0, 1]); ``gb' <= 1``, so the swing never moves backwards when it has at least its start speed x
+    its duration to travel."""
+    s = np.clip(s, 0.0, 1.0)
+    w = 1.0 - s
+    s2 = s * s
+    return (
+        s2 * s2 * (35.0 - 84.0 * s + 70.0 * s2 - 20.0 * s2 * s),
+        140.0 * s2 * s * w**3,
+        420.0 * s2 * w**2 * (1.0 - 2.0 * s),
+        s2 * s2 * (-15.0 + 39.0 * s - 34.0 * s2 + 10.0 * s2 * s),
+        s2 * s * (-60.0 + 195.0 * s - 204.0 * s2 + 70.0 * s2 * s),
+        s2 * (-180.0 + 780.0 * s - 1020.0 * s2 + 420.0 * s2 * s),
+    )
 
 
 def _sym_bump(u: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -555,6 +601,88 @@ def _sym_bump(u: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         192.0 * u**2 * w**2 * (1.0 - 2.0 * u),
         384.0 * u * w * (1.0 - 5.0 * u + 5.0 * u**2),
     )
+
+
+def _hermite_start(s: FloatArray) -> tuple[FloatArray, ...]:
+    """Quintic Hermite basis for a start value (h0) and a start slope (h1) with everything else zero: h0(0) = 1,
+    h1'(0) = 1, all other values and first and second derivatives at 0 and 1 vanish. Returns h0, h0', h0'', h1,
+    h1', h1'' in ``s`` (clamped to [0, 1])."""
+    s = np.clip(s, 0.0, 1.0)
+    w = 1.0 - s
+    return (
+        1.0 - s**3 * (10.0 - 15.0 * s + 6.0 * s**2),
+        -30.0 * s**2 * w**2,
+        -60.0 * s * w * (1.0 - 2.0 * s),
+        s * w**3 * (1.0 + 3.0 * s),
+        w**2 * (1.0 + 2.0 * s - 15.0 * s**2),
+        -12.0 * s * w * (3.0 - 5.0 * s),
+    )
+
+
+class _Pulse:
+    """Piecewise-polynomial acceleration shape ``f(u)`` on [0, 1] with its exact integrals ``F1 = ∫_0^u f`` and
+    ``F2 = ∫_0^u F1`` (``u`` clamped to [0, 1]). ``pieces[k]`` is a polynomial in ``x = u - breaks[k]``."""
+
+    def __init__(self, breaks: tuple[float, ...], pieces: list[np.polynomial.Polynomial]) -> None:
+        coefs: tuple[list[FloatArray], list[FloatArray], list[FloatArray]] = ([], [], [])
+        v1 = v2 = 0.0
+        for k, f in enumerate(pieces):
+            f1 = f.integ(k=[v1])
+            f2 = f1.integ(k=[v2])
+            for c, poly in zip(coefs, (f, f1, f2), strict=True):
+                c.append(poly.coef)
+            w = breaks[k + 1] - breaks[k]
+            v1, v2 = float(f1(w)), float(f2(w))
+        deg = max(c.size for c in coefs[2])
+        self.breaks = np.asarray(breaks, dtype=float)
+        self.coef = tuple(np.array([np.pad(c, (0, deg - c.size)) for c in cs]) for cs in coefs)
+        self.area = v1  #: F1(1): velocity gain per unit amplitude and unit duration
+        self.moment = v2  #: F2(1): displacement per unit amplitude and unit duration squared
+
+    def __call__(self, u: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        u = np.clip(u, 0.0, 1.0)
+        k = np.clip(np.searchsorted(self.breaks, u, side="right") - 1, 0, self.breaks.size - 2)
+        x = u - self.breaks[k]
+        out = []
+        for c in self.coef:
+            ck = c[k]
+            y = ck[:, -1].copy()
+            for i in range(ck.shape[1] - 2, -1, -1):
+                y *= x
+                y += ck[:, i]
+            out.append(y)
+        return out[0], out[1], out[2]
+
+
+def _smooth_edge(width: float, rising: bool) -> np.polynomial.Polynomial:
+    """Cubic smoothstep 3y² - 2y³ (y = x / width) or 1 minus it: a C1 edge from 0 to 1 (or 1 to 0)."""
+    c = np.array([0.0, 0.0, 3.0 / width**2, -2.0 / width**3])
+    return np.polynomial.Polynomial(c if rising else np.array([1.0, 0.0, 0.0, 0.0]) - c)
+
+
+def _bump_poly(width: float) -> np.polynomial.Polynomial:
+    """64 y³ (1 - y)³ with y = x / width: a C2 bump of peak 1."""
+    return np.polynomial.Polynomial(np.array([0.0, 0.0, 0.0, 64.0, -192.0, 192.0, -64.0]) / width ** np.arange(7))
+
+
+_ZERO = np.polynomial.Polynomial([0.0])
+_ONE = np.polynomial.Polynomial([1.0])
+# Push-off, u = 0 at heel-off, 1 at TO (calibrated on the Fukuchi 2017 treadmill runs, see the module docstring).
+# Forward: a force-like acceleration that builds up, holds, and is released in the last 3 % of the push-off
+# (the ground force vanishes at TO); zero acceleration and jerk at both ends.
+_PUSH_X = _Pulse(
+    (0.0, 0.2, 0.65, 0.97, 1.0),
+    [_ZERO, _smooth_edge(0.45, True), _ONE, _smooth_edge(0.03, False)],
+)
+# Vertical: the heel rise, an acceleration bump over 10-80 % of the push-off; the ankle then rises at a constant
+# rate into TO.
+_PUSH_Z = _Pulse((0.0, 0.1, 0.8, 1.0), [_ZERO, _bump_poly(0.7), _ZERO])
+
+
+# Bumps of the swing after TO (u = 0 at TO, 1 at the next IC): the lift peaks at 3/7 of the swing, the back kick
+# at 3/13; _KICK_SLOPE is the largest slope of the normalised kick bump.
+_LIFT_Q, _KICK_Q = 4, 10
+_KICK_SLOPE = float(np.max(_bump3(np.linspace(0.0, 1.0, 2001), _KICK_Q)[1]))
 
 
 def _rotvec_to_matrix(v: FloatArray) -> FloatArray:
@@ -693,12 +821,21 @@ class _Leg:
 
     side: str
     ic: FloatArray  # IC times; ic[0] = -BIG, ic[K+1] = 2 BIG
-    ho: FloatArray  # heel-off: forward/upward ankle motion starts; ho[K] = BIG
+    ho: FloatArray  # heel-off: the push-off starts; ho[K] = BIG
     to: FloatArray  # toe-off (nan where undefined)
+    te: FloatArray  # toe-off for the evaluation (sentinels after the last stride)
     x: FloatArray  # ankle x at IC (x[0] = 0: standing start)
     roll: FloatArray  # ankle x translation IC -> heel-off
-    lift: FloatArray  # ankle rise in the swing that starts at ho[j]
-    lateral: FloatArray  # outward ankle swing in that swing
+    push_acc: FloatArray  # forward push-off acceleration (plateau, m/s²) of the push-off that starts at ho[j]
+    push_dx: FloatArray  # forward ankle travel heel-off -> TO (m)
+    push_vx: FloatArray  # forward ankle speed at TO (m/s)
+    swing_dx: FloatArray  # forward ankle travel TO -> next IC (m)
+    rise_acc: FloatArray  # peak vertical heel-rise acceleration (m/s²)
+    rise: FloatArray  # ankle rise heel-off -> TO (m)
+    rise_vz: FloatArray  # vertical ankle speed at TO (m/s)
+    lift: FloatArray  # swing lift bump on top of the free continuation of the rise (m; walking: rise from heel-off)
+    kick: FloatArray  # backward ankle displacement of the back kick after TO (bump, m)
+    lateral: FloatArray  # outward ankle swing in the swing that starts at ho[j]
     imp_amp: FloatArray  # impact transient displacement scale (m) at ic[j]
     imp_dir: FloatArray  # (K+2, 3) world direction of the transient
     ramp: FloatArray  # ramp amplitude at ic[j]
@@ -707,6 +844,7 @@ class _Leg:
     r_as: FloatArray  # sensor -> anatomical
     offset: FloatArray  # sensor site, anatomical frame (m)
     y0: float  # lateral ankle position in stance (m)
+    push_off: bool  # running: push-off and swing from TO; walking: forward and upward motion from heel-off
     z0: float  # ankle height in stance (m)
     tau: float = 0.004
     omega: float = 2.0 * math.pi * 25.0
@@ -743,24 +881,47 @@ class _Leg:
         ang, dang, ddang = self.angles(t)
         r_wa, omega, alpha = _shank_rotation(self.side, ang, dang, ddang)
 
-        # ankle joint centre
+        # ankle joint centre: stance roll (IC -> heel-off), push-off (heel-off -> TO: forward force-like pulse
+        # released at TO, heel rise), swing (TO -> next IC: quintic from the TO state to rest at the next
+        # contact, plus the lift)
         j = np.searchsorted(self.ic, t, side="right") - 1
-        ic0, ic1, ho = self.ic[j], self.ic[j + 1], self.ho[j]
+        ic0, ic1, ho, te = self.ic[j], self.ic[j + 1], self.ho[j], self.te[j]
         d_roll = ho - ic0
-        d_sw = ic1 - ho
+        tp, ts = te - ho, ic1 - te
         m1, dm1, ddm1 = _minjerk((t - ic0) / d_roll)
-        u2 = (t - ho) / d_sw
-        m2, dm2, ddm2 = _minjerk(u2)
-        step = self.x[j + 1] - self.x[j] - self.roll[j]
-        ax = self.x[j] + self.roll[j] * m1 + step * m2
-        vx = self.roll[j] * dm1 / d_roll + step * dm2 / d_sw
-        accx = self.roll[j] * ddm1 / d_roll**2 + step * ddm2 / d_sw**2
-        lz, dlz, ddlz = _lift(u2)
+        u_push = (t - ho) / tp
+        fx, fx1, fx2 = _PUSH_X(u_push)
+        fz, fz1, fz2 = _PUSH_Z(u_push)
+        s_sw = (t - te) / ts
+        h0, dh0, ddh0, h1, dh1, ddh1 = _hermite_start(s_sw)
+        ga, dga, ddga, gb, dgb, ddgb = _swing_forward(s_sw)
+        lz, dlz, ddlz = _bump3(s_sw, _LIFT_Q)  # swing lift
+        kx, dkx, ddkx = _bump3(s_sw, _KICK_Q)  # back kick
+        after = t >= te
+        pa, pdx, pvx, sdx = self.push_acc[j], self.push_dx[j], self.push_vx[j], self.swing_dx[j]
+        ra, rz, rvz, hz = self.rise_acc[j], self.rise[j], self.rise_vz[j], self.lift[j]
+        # forward swing from the TO state to rest at the next IC, minus the back kick (a bump: no effect at the ends)
+        free, kick = pvx * ts, self.kick[j]  # travel at the TO speed over the swing
+        px = np.where(after, pdx + free * (s_sw - gb) + (sdx - free) * ga - kick * kx, pa * tp**2 * fx2)
+        pvx_t = np.where(after, pvx * (1.0 - dgb) + ((sdx - free) * dga - kick * dkx) / ts, pa * tp * fx1)
+        pax = np.where(after, ((sdx - free) * ddga - free * ddgb - kick * ddkx) / ts**2, pa * fx)
+        pz = np.where(after, rz * h0 + rvz * ts * h1 + hz * lz, ra * tp**2 * fz2)
+        pvz = np.where(after, rvz * dh1 + (rz * dh0 + hz * dlz) / ts, ra * tp * fz1)
+        paz = np.where(after, (rvz * ts * ddh1 + rz * ddh0 + hz * ddlz) / ts**2, ra * fz)
+        u2 = (t - ho) / (ic1 - ho)
+        d_sw = ic1 - ho
+        if not self.push_off:
+            # walking: the ankle moves forward (minimum jerk) and up (early bump) from heel-off to the next IC
+            m2, dm2, ddm2 = _minjerk(u2)
+            lz, dlz, ddlz = _bump3(u2, 5)
+            step = self.x[j + 1] - self.x[j] - self.roll[j]
+            px, pvx_t, pax = step * m2, step * dm2 / d_sw, step * ddm2 / d_sw**2
+            pz, pvz, paz = hz * lz, hz * dlz / d_sw, hz * ddlz / d_sw**2
         ly, dly, ddly = _sym_bump(u2)
-        hz, hy = self.lift[j], s * self.lateral[j]
-        ankle = np.stack([ax, self.y0 + hy * ly, self.z0 + hz * lz], axis=1)
-        ankle_v = np.stack([vx, hy * dly / d_sw, hz * dlz / d_sw], axis=1)
-        ankle_a = np.stack([accx, hy * ddly / d_sw**2, hz * ddlz / d_sw**2], axis=1)
+        hy = s * self.lateral[j]
+        ankle = np.stack([self.x[j] + self.roll[j] * m1 + px, self.y0 + hy * ly, self.z0 + pz], axis=1)
+        ankle_v = np.stack([self.roll[j] * dm1 / d_roll + pvx_t, hy * dly / d_sw, pvz], axis=1)
+        ankle_a = np.stack([self.roll[j] * ddm1 / d_roll**2 + pax, hy * ddly / d_sw**2, paz], axis=1)
 
         # impact transient: sensor displacement along a fixed world direction after each IC
         dt = t - ic0
@@ -873,6 +1034,20 @@ def _build_legs(
         roll = np.zeros(n_ic + 2)
         roll[1:n_ic] = np.minimum(r_ic[1:n_ic] * p.stance_roll_m, 0.5 * np.diff(x[1 : n_ic + 1]))
         swing_scale = np.concatenate([r_ic[1 : n_ic + 1], [0.0, 0.0]])  # swing j ends at IC j+1
+        push = _push_off(
+            ho=np.concatenate([[ho0], ic_j + h_off * cj]),
+            to=np.concatenate([[to0], to_j]),
+            next_ic=ics,
+            contact=np.concatenate([[contact[si]], cj]),
+            length=np.diff(x[: n_ic + 1]),
+            roll=roll[:n_ic],
+            scale=swing_scale[:n_ic],
+            h_off=h_off,
+            speed_frac=d["pushoff_speed_frac"],
+            rise_m=d["pushoff_rise_m"],
+            clearance_m=float(p.ankle_clearance_m),  # type: ignore[arg-type]
+            kick_frac=d["back_kick_frac"],
+        )
 
         # shank-angle key points (deg): swing j = 0..K-1 has TO, MIN, MAX; stance j = 1..K-1 has IC, MS
         sd = p.shank_angle_sd_deg
@@ -894,18 +1069,30 @@ def _build_legs(
         kv[1:, 0, 0], kv[1:, 1, 0] = th_ic, th_ms
         kv[:, 2, 0], kv[:, 3, 0], kv[:, 4, 0] = th_to, th_min, th_max
         kv[:, :, 1], kv[:, :, 2] = tilt, rot
-        extremum = np.zeros((n_ic, 5), dtype=bool)
-        extremum[:, 3:] = True
+        kind = np.tile(np.arange(5), (n_ic, 1))  # 0 IC, 1 MS, 2 TO, 3 MIN, 4 MAX; -1 standing knots
         keep = ~np.isnan(kt)
-        kt, kv, extremum = kt[keep], kv[keep], extremum[keep]
+        kt, kv, kind = kt[keep], kv[keep], kind[keep]
         kv = np.radians(kv) * ramp(kt)[:, None]
         # standing knots: start (if any), motion onset ho0, last IC (ramp = 0), end of recording
         head = [0.0, ho0] if ho0 > 0.0 else [ho0]
         kt = np.concatenate([head, kt, [ics[-1], t_total]])
         kv = np.concatenate([np.zeros((len(head), 3)), kv, np.zeros((2, 3))])
-        extremum = np.concatenate([np.zeros(len(head), dtype=bool), extremum, [False, False]])
+        kind = np.concatenate([np.full(len(head), -1), kind, [-1, -1]])
         dy, ddy = _spline_derivatives(kt, kv)
-        dy[extremum, 0] = 0.0  # maximal back / forward swing are true extrema of the shank angle
+        if d["to_at_rest"]:
+            # running: the stance rotation slows down from mid-stance and comes to rest at TO (the late-stance
+            # plateau of gyr_ml, Fukuchi 2017), theta = theta_TO + (theta_MS - theta_TO) (1 - s)³ on [MS, TO];
+            # the back swing starts from rest at TO, when the foot leaves the ground. The other knots take the
+            # shank-angle derivatives of the spline through IC, TO and the swing key points alone, so the swing
+            # and the approach to IC do not depend on how the stance rotation is shaped.
+            ref = kind != 1
+            dy[ref, 0], ddy[ref, 0] = (a[:, 0] for a in _spline_derivatives(kt[ref], kv[ref, :1]))
+            i_to = np.flatnonzero(kind == 2)
+            dy[i_to, 0], ddy[i_to, 0] = 0.0, 0.0
+            i_ms = np.flatnonzero(kind == 1)
+            delta, h = kv[i_ms, 0] - kv[i_ms + 1, 0], kt[i_ms + 1] - kt[i_ms]  # the TO knot follows its MS
+            dy[i_ms, 0], ddy[i_ms, 0] = -3.0 * delta / h, 6.0 * delta / h**2
+        dy[kind >= 3, 0] = 0.0  # maximal back / forward swing are true extrema of the shank angle
         still = np.all(kv == 0.0, axis=1)
         dy[still], ddy[still] = 0.0, 0.0
 
@@ -914,9 +1101,10 @@ def _build_legs(
             ic=np.concatenate([[-_BIG], ics, [2.0 * _BIG]]),
             ho=np.concatenate([[ho0], ic_j + h_off * cj, [_BIG, 2.0 * _BIG]]),
             to=np.concatenate([[to0], to_j, [np.nan, np.nan]]),
+            te=np.concatenate([[to0], to_j, [1.5 * _BIG, 2.5 * _BIG]]),
             x=x,
             roll=roll,
-            lift=swing_scale * p.ankle_clearance_m,
+            **{k: np.concatenate([v, [0.0, 0.0]]) for k, v in push.items()},
             lateral=swing_scale * d["lateral_swing_m"],
             imp_amp=np.zeros(n_ic + 2),
             imp_dir=np.zeros((n_ic + 2, 3)),
@@ -928,6 +1116,7 @@ def _build_legs(
                 [p.sensor_offset_m[0], -s * p.sensor_offset_m[1], p.sensor_offset_m[2]], dtype=float
             ),
             y0=s * 0.5 * float(p.step_width_m),  # type: ignore[arg-type]
+            push_off=bool(d["push_off"]),
             z0=float(p.ankle_height_m),
             tau=tau,
             omega=omega,
@@ -943,6 +1132,57 @@ def _build_legs(
             leg.imp_dir[1 : n_ic + 1] = direction
         legs[side] = leg
     return legs, float(t_total)
+
+
+def _push_off(
+    *,
+    ho: FloatArray,
+    to: FloatArray,
+    next_ic: FloatArray,
+    contact: FloatArray,
+    length: FloatArray,
+    roll: FloatArray,
+    scale: FloatArray,
+    h_off: float,
+    speed_frac: float,
+    rise_m: float,
+    clearance_m: float,
+    kick_frac: float,
+) -> dict[str, FloatArray]:
+    """Per-stride push-off and swing amplitudes of the ankle (arrays over the strides that start at ``ho``).
+
+    Push-off (heel-off -> TO, duration ``tp``): the forward acceleration follows :data:`_PUSH_X` and brings the
+    ankle to ``speed_frac`` x the stride's mean speed at TO; the heel rise (:data:`_PUSH_Z`) lifts it by
+    ``rise_m``. The swing (TO -> next IC) continues from that state and comes to rest at the next contact; its
+    lift bump makes the rise at 3/7 of the swing equal to ``clearance_m`` (at least the free continuation). All
+    amplitudes follow the ramp (``scale``, ``length``).
+    """
+    tp, ts = to - ho, next_ic - to
+    # mean speed of the stride (heel-off of stride j is h_off * contact after its IC)
+    vx = speed_frac * length / (next_ic - ho + h_off * contact)
+    shape_x = _PUSH_X.moment / _PUSH_X.area  # push-off travel = vx * tp * shape_x
+    # the swing never moves the ankle backwards if the travel left after TO is at least vx * ts
+    vx = np.minimum(vx, 0.9 * np.maximum(length - roll, 0.0) / (tp * shape_x + ts))
+    rise = rise_m * scale
+    vz = rise / (tp * _PUSH_Z.moment / _PUSH_Z.area)
+    h0, _, _, h1, _, _ = _hermite_start(np.array([3.0 / 7.0]))
+    free = rise * h0[0] + vz * ts * h1[0]  # height at 3/7 of the swing (the lift's peak) without the lift
+    lift = np.maximum(clearance_m * scale - free, 0.0)
+    # back kick: once the foot is off the ground the shank swings back about the knee, which briefly pulls the
+    # ankle backwards (and up: the lift); its largest backward speed stays below vx / 2
+    kick = np.minimum(kick_frac * lift, 0.5 * vx * ts / _KICK_SLOPE)
+    swing_dx = length - roll - vx * tp * shape_x
+    return {
+        "push_acc": vx / (tp * _PUSH_X.area),
+        "push_dx": vx * tp * shape_x,
+        "push_vx": vx,
+        "swing_dx": swing_dx,
+        "rise_acc": vz / (tp * _PUSH_Z.area),
+        "rise": rise,
+        "rise_vz": vz,
+        "lift": lift,
+        "kick": kick,
+    }
 
 
 def _mountings(p: RunParams, rng: np.random.Generator) -> dict[str, FloatArray]:

@@ -81,6 +81,25 @@ def _ankle_from_world(run: SynthRun, side: str, idx: np.ndarray) -> np.ndarray:
     return w["pos"][idx] - r_wa @ run.sensor_offset_m[side]
 
 
+def _ankle_acc(run: SynthRun, side: str, t: np.ndarray, h: float = 2e-4) -> np.ndarray:
+    """World acceleration of the ankle joint centre (m/s², (n, 3)) at true times ``t``: central second
+    difference of the model's ankle position (exact model, no sampling)."""
+    x = [run.kinematics(side, t + d)["ankle_pos"] for d in (-h, 0.0, h)]
+    return (x[0] - 2.0 * x[1] + x[2]) / h**2
+
+
+def _ankle_vel(run: SynthRun, side: str, t: np.ndarray, h: float = 2e-4) -> np.ndarray:
+    return (run.kinematics(side, t + h)["ankle_pos"] - run.kinematics(side, t - h)["ankle_pos"]) / (2.0 * h)
+
+
+def _ideal_body(run: SynthRun, side: str, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Noise-free readings at true times ``t`` in the shank body frame (ap, ml, si)."""
+    k = run.kinematics(side, t)
+    signs = C.ANATOMICAL_TO_BODY_SIGNS[side]
+    m = run.mounting[side]
+    return k["acc_sensor"] @ m.T * signs[:3], k["gyr_sensor"] @ m.T * signs[3:]
+
+
 # --- fixtures ---------------------------------------------------------------------------------------------
 
 
@@ -93,6 +112,12 @@ def run_default() -> SynthRun:
 def run_1k() -> SynthRun:
     """Noise-, bias- and transient-free run at 1 kHz for the physics tests."""
     return simulate_run(seed=11, ideal=True, sample_rate_hz=1000.0, duration_s=12.0, stand_s=2.0)
+
+
+@pytest.fixture(scope="module")
+def run_35() -> SynthRun:
+    """Noise-, bias- and transient-free run at 3.5 m/s, 1 kHz: the speed of the Fukuchi 2017 reference trials."""
+    return simulate_run(seed=11, ideal=True, sample_rate_hz=1000.0, duration_s=12.0, stand_s=2.0, speed_mps=3.5)
 
 
 @pytest.fixture(scope="module")
@@ -306,6 +331,79 @@ def test_mirror_symmetry_in_the_shank_body_frame(run_symmetric: SynthRun) -> Non
     stride = slice(*np.searchsorted(t, [tr[C.IC_TIME].iloc[3], tr[C.NEXT_IC_TIME].iloc[3]]))
     peak_t = t[stride][np.argmax(gyr_l[stride, 1])]
     assert tr[C.TO_TIME].iloc[3] < peak_t < tr[C.NEXT_IC_TIME].iloc[3]
+
+
+# --- 3b. push-off and toe-off ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", C.SIDES)
+def test_toe_off_changes_the_ankle_acceleration_abruptly_at_the_true_toe_off(run_1k: SynthRun, side: str) -> None:
+    """The push-off force ends at TO and the swing starts there: in the world data the ankle's forward
+    acceleration drops from the push-off plateau and its vertical acceleration, constant before TO (the heel
+    rise is over), jumps into the swing lift, both exactly at the truth's TO."""
+    to = _steady(run_1k, side)[C.TO_TIME].to_numpy()
+    ms = np.arange(-30.0, 30.01, 0.5)  # ms from TO
+    acc = np.stack([_ankle_acc(run_1k, side, to + d * 1e-3) for d in ms]) / C.GRAVITY  # (time, stride, xyz)
+    ax, az = acc[..., 0], acc[..., 2]
+    at = {d: i for i, d in enumerate(ms)}
+    # forward: the push-off acceleration holds until the last few ms, is gone at TO, and the back kick follows
+    assert (ax[at[-20.0]] > 1.5).all() and (ax[at[-10.0]] > 1.5).all()
+    assert np.abs(ax[at[0.0]]).max() < 0.05
+    assert (ax[at[10.0]] < -1.0).all()
+    # vertical: flat before TO, rising right after it (a jump of the vertical jerk at TO)
+    assert np.abs(az[: at[-1.0]]).max() < 0.02
+    assert (az[at[5.0]] - az[at[0.0]] > 0.15).all() and (az[at[20.0]] > 0.5).all()
+    # consistent with the truth: the vertical acceleration departs from 0 within 2 ms after the true TO and the
+    # forward push-off acceleration is released within the 6 ms before it
+    onset = ms[np.argmax(az > 0.05, axis=0)]
+    assert ((onset > 0.0) & (onset <= 2.0)).all()
+    last_push = ms[len(ms) - 1 - np.argmax((ax > 0.05)[::-1], axis=0)]
+    assert ((last_push >= -6.0) & (last_push < 0.0)).all()
+    # the ankle path stays smooth: velocity continuous through TO
+    v = [_ankle_vel(run_1k, side, to + d) for d in (-1e-6, 1e-6)]
+    assert np.abs(v[1] - v[0]).max() < 1e-3
+
+
+@pytest.mark.parametrize("side", C.SIDES)
+def test_toe_off_signature_in_the_shank_signals(run_1k: SynthRun, side: str) -> None:
+    """What a shank IMU sees at TO (as in real running): the shank rotation is at rest at TO (late-stance
+    plateau of gyr_ml) and the back swing starts right after it, and the axial specific force falls steeply
+    across TO, fastest just before the true TO."""
+    tr = _steady(run_1k, side)
+    to = tr[C.TO_TIME].to_numpy()
+    ms = np.arange(-30.0, 30.01, 0.5)
+    body = [_ideal_body(run_1k, side, to + d * 1e-3) for d in ms]
+    si = np.stack([b[0][:, 2] for b in body]) / C.GRAVITY
+    gyr_ml = np.stack([b[1][:, 1] for b in body])
+    at = {d: i for i, d in enumerate(ms)}
+    assert np.abs(gyr_ml[at[0.0]]).max() < 0.05
+    assert (gyr_ml[at[-30.0]] > -0.5).all() and (gyr_ml[at[30.0]] < -1.0).all()
+    assert (si[at[-15.0]] - si[at[15.0]] > 1.0).all()
+    steepest = ms[np.argmin(np.diff(si, axis=0), axis=0)]
+    assert ((steepest >= -6.0) & (steepest <= 1.0)).all()
+    # the shank angle at TO is the late-stance plateau, not a point of fast rotation
+    angle = run_1k.kinematics(side, to)["shank_angle_deg"]
+    assert np.allclose(angle, run_1k.params.shank_angle_to_deg, atol=4.0 * run_1k.params.shank_angle_sd_deg)
+
+
+def test_push_off_matches_real_running_at_3_5_mps(run_35: SynthRun) -> None:
+    """Calibration against virtual shank IMUs of the Fukuchi 2017 treadmill runs at 3.5 m/s (two runners, four
+    legs, force-plate TO; signals 5 cm above the ankle): the ranges contain the real per-leg medians."""
+    for side in C.SIDES:
+        to = _steady(run_35, side)[C.TO_TIME].to_numpy()
+        rise = np.median(run_35.kinematics(side, to)["ankle_pos"][:, 2] - run_35.params.ankle_height_m)
+        assert 0.09 < rise < 0.11  # real 9.5-10.7 cm above the stance minimum
+        vx, _, vz = np.median(_ankle_vel(run_35, side, to), axis=0)
+        assert 2.0 < vx < 2.4  # real 2.0-2.4 m/s forward (belt frame)
+        assert 1.0 < vz < 1.35  # real 1.1-1.3 m/s up
+        push = np.median(_ankle_acc(run_35, side, to - 0.02)[:, 0]) / C.GRAVITY
+        assert 2.2 < push < 3.3  # real 2.7-3.2 g (mean over TO-50..-10 ms of markers low-passed at 20 Hz)
+        late = np.array([_ideal_body(run_35, side, to + d)[0][:, 2] for d in np.arange(-0.12, 0.0, 0.002)])
+        post = np.array([_ideal_body(run_35, side, to + d)[0][:, 2] for d in np.arange(0.0, 0.06, 0.002)])
+        drop = np.median(late.max(axis=0) - post.min(axis=0)) / C.GRAVITY
+        assert 2.0 < drop < 4.5  # acc_si, late-stance peak to post-TO minimum; real 2.0-4.4 g
+        gyr = np.array([_ideal_body(run_35, side, to + d)[1][:, 1] for d in np.arange(0.0, 0.2, 0.002)])
+        assert -8.8 < np.median(gyr.min(axis=0)) < -5.5  # back-swing peak of gyr_ml; real -6.4..-8.8 rad/s
 
 
 # --- 4. ankle weights -------------------------------------------------------------------------------------
