@@ -74,6 +74,23 @@ def main() -> None:
             cold.append(time.perf_counter() - t0)
     print(f"  cold process (import gait + analyze a 1-minute session file): {min(cold):.2f} s "
           f"(runs {', '.join(f'{x:.2f}' for x in cold)})")
+    _gaitmap_note(best / hours)
+
+
+def _gaitmap_note(ours_s_per_h: float) -> None:
+    """gaitmap is a foot-IMU library with an AGPL stride segmenter; it is not a dependency, so only say how it compares.
+
+    Its own pipeline cannot run on shank data, so a like-for-like timing needs foot data and gaitmap installed
+    (``pip install gaitmap gaitmap-mad``); the anchor is the measured 0.63 s per minute of two-foot data (38 s/h,
+    warm; first calls add 4-17 s of numba JIT) from ../shared/reference/anchors.md section 3.2.
+    """
+    try:
+        import gaitmap  # noqa: F401
+    except ImportError:
+        print(f"  gaitmap not installed: anchor 38 s per hour of two-foot data (warm) vs ours {ours_s_per_h:.2f} s/h, "
+              f"{38 / ours_s_per_h:.0f}x faster; its first call in a process adds 4-17 s of numba JIT")
+        return
+    print("  gaitmap is installed: time its mad_gait_pipeline on foot data with the same duration for a direct figure")
 
 
 if __name__ == "__main__":
