@@ -5,7 +5,9 @@ The radio work is done by :mod:`devices.ble` (imported lazily, only here). This 
 * :func:`record` streams both ankles (and optionally a footpod) into ``PATH.rawlog`` beside the session ``PATH``:
   notifications go from the callbacks into a queue, a pump writes them as raw-log frames (flushed at least every
   0.5 s, so a killed process loses at most about a second), DEVICE frames describe each sensor and EVENT frames
-  mark start, stop, disconnect, reconnect and battery. A live status line per sensor shows rate, drops and battery.
+  mark start, stop, disconnect, reconnect and battery. A live status line per sensor shows rate, drops and battery;
+  live form feedback (:mod:`gait.live` on the decoded stream, :mod:`gait.live_view` on a terminal) runs beside it
+  and is switched off, with one line, by any error or when it cannot keep up - never the recording.
   Ctrl-C (or ``duration_s``) ends the recording cleanly; the raw log is then decoded into a :class:`gait.Session`.
 * :func:`decode_rawlog` / :func:`session_from_rawlog` decode each device vectorized, remove duplicates by sensor
   time, fit each sensor clock to host time (:mod:`gait.clocksync`), record gaps, and keep footpod values in the
@@ -35,7 +37,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from gait import conventions as C
-from gait.clocksync import fit_clock, unwrap_sensor_time
+from gait.clocksync import WRAP_PERIODS_S, fit_clock, unwrap_sensor_time
 from gait.errors import GaitError
 from gait.io.rawlog import RawLog, RawLogWriter, read_rawlog
 
@@ -200,9 +202,105 @@ def _protocol_config(proto: Any, config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # --- live status --------------------------------------------------------------------------------------------------
+#: Live form feedback is switched on automatically up to this simulated speedup (real sensors run at 1x): the
+#: analysis costs about speedup x 4 % of a core inside the pump loop, which must never delay the raw-log flush.
+LIVE_MAX_SPEEDUP = 10.0
+#: ... and switched off when, after ``LIVE_WATCH_S`` s, it has taken more than this share of the wall time.
+LIVE_MAX_SHARE = 0.5
+LIVE_WATCH_S = 10.0
+
+
+class _Feedback:
+    """The live form feedback of a recording: one :class:`gait.live.LiveAnalyzer` for both ankles and, on a
+    terminal, a :class:`gait.live_view.LiveView`. Any exception switches it off for good with one message; the
+    recording goes on (the raw log is what matters)."""
+
+    def __init__(self, analyzer: Any, view: Any, status: _Status | None, out: IO[str] | None):
+        self.analyzer = analyzer
+        self.view = view
+        self.status = status
+        self.out = out
+        self.active = True
+        self.error: str | None = None
+        self.feed_s = 0.0  # wall seconds spent in the live path (feed, summary, view)
+        self.t0 = time.monotonic()
+
+    def fail(self, exc: BaseException | str) -> None:
+        """Switch live feedback off after an exception (once), say so in one line, fall back to the status lines."""
+        if not self.active:
+            return
+        self.active = False
+        self.error = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+        text = f"live form feedback stopped ({self.error}); the recording goes on"
+        view, self.view = self.view, None
+        if view is not None:
+            with contextlib.suppress(Exception):
+                view.message(text)
+                view.close()
+                text = ""
+        if self.status is not None:
+            self.status.hidden = False
+            self.status.drawn = 0
+            if text:
+                self.status.message(text)
+        elif text and self.out is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self.out.write(text + "\n")
+                self.out.flush()
+
+    def feed(self, side: str, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray | None) -> None:
+        if not self.active or t.size == 0:
+            return
+        w0 = time.perf_counter()
+        try:
+            self.analyzer.feed(side, t, acc, gyr)
+        except Exception as exc:  # noqa: BLE001 - the live view must never stop a recording
+            self.fail(exc)
+        self.feed_s += time.perf_counter() - w0
+
+    def update(self, health: Mapping[str, Any]) -> None:
+        if not self.active:
+            return
+        wall = time.monotonic() - self.t0
+        if wall > LIVE_WATCH_S and self.feed_s > LIVE_MAX_SHARE * wall:
+            self.fail(f"it cannot keep up: {self.feed_s / wall:.0%} of the time")
+            return
+        if self.view is None:
+            return
+        w0 = time.perf_counter()
+        try:
+            self.view.update(self.analyzer.summary(), health)
+        except Exception as exc:  # noqa: BLE001
+            self.fail(exc)
+        self.feed_s += time.perf_counter() - w0
+
+    def message(self, text: str) -> bool:
+        """Show ``text`` in the live view; False when there is no view (the caller prints it)."""
+        if not self.active or self.view is None:
+            return False
+        try:
+            self.view.message(text)
+        except Exception as exc:  # noqa: BLE001
+            self.fail(exc)
+            return False
+        return True
+
+    def close(self, health: Mapping[str, Any]) -> None:
+        """At the end of the recording: analyse what is left, show the final state."""
+        if not self.active:
+            return
+        try:
+            self.analyzer.flush()
+            if self.view is not None:
+                self.view.update(self.analyzer.summary(), health)
+                self.view.close()
+        except Exception as exc:  # noqa: BLE001
+            self.fail(exc)
+
+
 @dataclass
 class _Live:
-    """Running numbers for one sensor's status line (decoded on the fly, numbers only)."""
+    """Running numbers for one sensor's status line (decoded on the fly), and the feed of the live analysis."""
 
     side: str
     address: str
@@ -219,30 +317,52 @@ class _Live:
     last_t: float = -math.inf
     tail: list[bytes] = field(default_factory=list)
     rate: float = float("nan")
+    feedback: _Feedback | None = None
+    clock: Any = None  # a gait.live.StreamClock: sensor counters -> continuous seconds across batches
 
     def add(self, payloads: list[bytes]) -> None:
         self.payloads += len(payloads)
         if not payloads:
             return
         p = self.proto
+        fb = self.feedback if self.side in IMU_SIDES else None
         try:
-            if not getattr(p, "is_imu", True) or not p.has_sensor_time:
-                n = len(payloads) if not getattr(p, "is_imu", True) else p.decode(payloads).n_samples
+            if not getattr(p, "is_imu", True):
+                self.samples += len(payloads)
+                self.window_samples += len(payloads)
+                return
+            if not p.has_sensor_time:
+                dec = p.decode(payloads)
+                n = dec.n_samples
+                if fb is not None and n:  # no sensor clock: the samples are spaced at the nominal rate
+                    fb.feed(self.side, (self.samples + np.arange(n)) / p.rate_hz, dec.acc, dec.gyr)
                 self.samples += n
                 self.window_samples += n
                 return
             dec = p.decode(self.tail + payloads)  # the tail completes packets split across two batches
+            if dec.sensor_time_s is None:
+                return
+            if self.clock is None:
+                from gait.live import StreamClock
+
+                self.clock = StreamClock()
+            st = self._unwrap(dec, len(self.tail))
         except Exception:  # noqa: BLE001 - a live view must never stop a recording
             return
         self.tail = payloads[-3:]
-        if dec.sensor_time_s is None:
-            return
-        t = np.sort(dec.sensor_time_s[np.isfinite(dec.sensor_time_s)])
-        if t.size and t[-1] < self.last_t - 1.0:  # the sensor clock wrapped or restarted
+        ok = np.isfinite(st)
+        order = np.argsort(st[ok], kind="stable")
+        t = st[ok][order]
+        if t.size and t[-1] < self.last_t - 1.0:  # the sensor clock restarted
             self.last_t = -math.inf
-        new = t[t > self.last_t + 1e-6]
+        keep = t > self.last_t + 1e-6
+        new = t[keep]
         if new.size == 0:
             return
+        if fb is not None:
+            sel = np.flatnonzero(ok)[order][keep]
+            gyr = None if dec.gyr is None else dec.gyr[sel]
+            fb.feed(self.side, new, dec.acc[sel], gyr)
         period = 1.0 / p.rate_hz
         steps = np.diff(np.concatenate([[self.last_t], new])) if np.isfinite(self.last_t) else np.diff(new)
         big = steps > 1.5 * period
@@ -251,6 +371,31 @@ class _Live:
         self.last_t = float(new[-1])
         self.samples += int(new.size)
         self.window_samples += int(new.size)
+
+    def _unwrap(self, dec: Any, n_tail: int) -> np.ndarray:
+        """Continuous sensor seconds: the stream clock undoes counter roll-overs (a u16 ms counter wraps every
+        65.5 s) over the samples of the new payloads, in arrival order; a sample of the re-decoded tail lies within
+        a second or so of the previous batch's end, up to a whole number of roll-overs, and is placed there."""
+        if self.clock is None:
+            from gait.live import StreamClock
+
+            self.clock = StreamClock()
+        raw = np.asarray(dec.sensor_time_s, dtype=float)
+        fresh = np.asarray(dec.payload_index) >= n_tail
+        prev_add, prev_last = self.clock.add, self.clock.last
+        out = np.empty_like(raw)
+        out[fresh] = self.clock(raw[fresh])
+        old = ~fresh
+        if old.any():
+            if math.isfinite(prev_last):
+                d = raw[old] - (prev_last - prev_add)  # from the previous batch's last sample, in counter time
+                for period in sorted(WRAP_PERIODS_S, reverse=True):
+                    k = np.rint(d / period)
+                    d = np.where((k != 0) & (np.abs(d - k * period) < 2.0), d - k * period, d)
+                out[old] = prev_last + d
+            else:
+                out[old] = raw[old] + self.clock.add
+        return out
 
 
 class _Status:
@@ -265,6 +410,7 @@ class _Status:
         self.t_start = time.monotonic()
         self.t_last = self.t_start
         self.drawn = 0
+        self.hidden = False  # rates only: the live view shows the sensors instead
 
     def line(self, live: _Live) -> str:
         rate = "   -   " if not math.isfinite(live.rate) else f"{live.rate:6.1f} Hz"
@@ -284,10 +430,15 @@ class _Status:
         if not force and now - self.t_last < self.every:
             return
         dt = max(now - self.t_last, 1e-9)
-        for live in self.lives:
-            live.rate = live.window_samples / (dt * self.time_scale) if math.isfinite(self.time_scale) else math.nan
-            live.window_samples = 0
-        self.t_last = now
+        # a forced tick soon after the last one keeps the rates (the final window is too short to measure)
+        if dt >= 0.5 * self.every or not any(math.isfinite(v.rate) for v in self.lives):
+            for live in self.lives:
+                scale = self.time_scale
+                live.rate = live.window_samples / (dt * scale) if math.isfinite(scale) else math.nan
+                live.window_samples = 0
+            self.t_last = now
+        if self.hidden:
+            return
         if self.tty:
             up = f"\x1b[{self.drawn}F" if self.drawn else ""
             self._write(up + "".join(f"\x1b[2K{self.line(v)}\n" for v in self.lives))
@@ -306,27 +457,31 @@ class _Status:
 class _Pump:
     """Moves queued notifications and events into the raw log and the live numbers; flushes at least every 0.5 s."""
 
-    def __init__(self, group: Any, writer: RawLogWriter, lives: dict[int, _Live], status: _Status | None):
+    def __init__(
+        self,
+        group: Any,
+        writer: RawLogWriter,
+        lives: dict[int, _Live],
+        status: _Status | None,
+        say: Callable[[str], None] | None = None,
+    ):
         self.group = group
         self.writer = writer
         self.lives = lives
         self.status = status
+        self.say = say or (status.message if status is not None else None)
         self.last_flush = time.monotonic()
         self.last_fsync = self.last_flush
         self.n_data = 0
+        self._pending: dict[int, list[bytes]] = {}
 
     def _flush_data(self, batch: list[tuple[int, int, bytes]]) -> None:
         if not batch:
             return
         self.writer.write_many(batch)
         self.n_data += len(batch)
-        by_dev: dict[int, list[bytes]] = {}
         for _, dev, payload in batch:
-            by_dev.setdefault(dev, []).append(payload)
-        for dev, payloads in by_dev.items():
-            live = self.lives.get(dev)
-            if live is not None:
-                live.add(payloads)
+            self._pending.setdefault(dev, []).append(payload)
 
     def __call__(self) -> None:
         items = self.group.drain()
@@ -350,6 +505,12 @@ class _Pump:
             self.last_flush = now
             if fsync:
                 self.last_fsync = now
+        # the live numbers (and the live analysis) only after the raw log is written and flushed
+        pending, self._pending = self._pending, {}
+        for dev, payloads in pending.items():
+            live = self.lives.get(dev)
+            if live is not None:
+                live.add(payloads)
 
     def _on_event(self, dev: int, kind: str, details: Mapping[str, Any]) -> None:
         live = self.lives.get(dev)
@@ -362,12 +523,12 @@ class _Pump:
         elif kind == "disconnect":
             live.disconnects += 1
             live.state = "RECONNECTING"
-            if self.status:
-                self.status.message(f"{live.side} sensor {live.address}: link lost, reconnecting ...")
+            if self.say:
+                self.say(f"{live.side} sensor {live.address}: link lost, reconnecting ...")
         elif kind == "reconnect":
             live.state = "streaming"
-            if self.status:
-                self.status.message(f"{live.side} sensor {live.address}: reconnected")
+            if self.say:
+                self.say(f"{live.side} sensor {live.address}: reconnected")
 
 
 # --- recording ----------------------------------------------------------------------------------------------------
@@ -385,6 +546,12 @@ class RecordResult:
     interrupted: bool = False
     stream_wall_s: float = 0.0
     stream_cpu_s: float = 0.0
+    #: the :class:`gait.live.LiveAnalyzer` of the live form feedback (None when it was off)
+    live: Any = None
+    #: why live feedback was off or stopped ("" when it ran to the end)
+    live_note: str = ""
+    #: wall seconds spent in the live analysis and view
+    live_s: float = 0.0
 
 
 def record(path: str | Path, **kwargs: Any) -> RecordResult:
@@ -415,12 +582,22 @@ async def record_async(
     stop: asyncio.Event | None = None,
     decode: bool = True,
     handle_sigint: bool = True,
+    live: bool | None = None,
+    baseline: Any = None,
+    bell: bool = False,
 ) -> RecordResult:
     """Stream the left and right sensors (and a footpod) until ``duration_s``, ``stop`` or Ctrl-C.
 
     Sensors come from ``left``/``right``/``footpod`` (addresses) or else the remembered pair (``pair_config``, or
     the pair file); nothing else is ever connected to. ``duration_s`` is in the backend's time (a simulator's world
     seconds). Returns a :class:`RecordResult`; the session is saved to ``path`` and the raw log beside it.
+
+    Live form feedback (:class:`gait.live.LiveAnalyzer` on the decoded stream; on a terminal the
+    :class:`gait.live_view.LiveView` block replaces the status lines, elsewhere a plain form line every 30 s joins
+    them): ``live=None`` switches it on when the backend runs at most :data:`LIVE_MAX_SPEEDUP` x real time (real
+    sensors: always), True/False force it. ``baseline`` (the runner's unweighted runs, see
+    :class:`gait.live.Baseline`) enables form warnings; ``bell`` rings the terminal bell when one turns on. An
+    error in the live path switches it off with one message; the recording goes on.
     """
     from devices import ble
 
@@ -495,6 +672,17 @@ async def record_async(
         group.add(f, proto, label=s.side, number=number)
         lives[number] = _Live(s.side, f.address, proto, number)
     status = _Status(out, list(lives.values()), time_scale) if out is not None else None
+    feedback, live_note = _start_feedback(live, baseline, bell, placement, time_scale, protos, status, out)
+    for lv in lives.values():
+        lv.feedback = feedback
+    health = {lv.side: lv for lv in lives.values() if lv.side in IMU_SIDES}
+
+    def say(text: str) -> None:
+        if feedback is not None and feedback.message(text):
+            return
+        if status:
+            status.message(text)
+
     writer.event("start")
     try:
         with _device_errors():
@@ -504,7 +692,7 @@ async def record_async(
         rawlog_path.unlink(missing_ok=True)  # nothing was recorded
         raise
 
-    pump = _Pump(group, writer, lives, status)
+    pump = _Pump(group, writer, lives, status, say)
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     interrupts = [0]
@@ -512,8 +700,7 @@ async def record_async(
     def on_sigint() -> None:
         interrupts[0] += 1
         stop.set()
-        if status:
-            status.message("stopping ... (Ctrl-C again to stop without decoding; `gait recover` can do it later)")
+        say("stopping ... (Ctrl-C again to stop without decoding; `gait recover` can do it later)")
 
     installed = False
     if handle_sigint:
@@ -529,6 +716,8 @@ async def record_async(
             elapsed = clock() - c0
             if status:
                 status.tick(elapsed)
+            if feedback is not None:
+                feedback.update(health)
             if duration_s is not None and elapsed >= duration_s:
                 break
             wait = PUMP_INTERVAL_S
@@ -548,6 +737,10 @@ async def record_async(
         stream_wall, stream_cpu = time.monotonic() - h0, time.process_time() - p0
         if status:
             status.tick(elapsed, force=True)
+        if feedback is not None:
+            feedback.close(health)
+            if feedback.error:
+                live_note = f"live form feedback stopped: {feedback.error}"
 
     session = None
     stats: dict[str, dict[str, Any]] = {}
@@ -567,7 +760,54 @@ async def record_async(
         interrupted=interrupts[0] > 0,
         stream_wall_s=stream_wall,
         stream_cpu_s=stream_cpu,
+        live=feedback.analyzer if feedback is not None else None,
+        live_note=live_note,
+        live_s=feedback.feed_s if feedback is not None else 0.0,
     )
+
+
+def _start_feedback(
+    live: bool | None,
+    baseline: Any,
+    bell: bool,
+    placement: str,
+    time_scale: float,
+    protos: Sequence[Any],
+    status: _Status | None,
+    out: IO[str] | None,
+) -> tuple[_Feedback | None, str]:
+    """The live form feedback of a recording (None when off) and, when off, why (said on ``out`` in one line)."""
+
+    def note(text: str) -> str:
+        if out is not None:
+            with contextlib.suppress(OSError, ValueError):
+                out.write(text + "\n")
+                out.flush()
+        return text
+
+    if live is False:
+        return None, "live form feedback off"
+    if live is None and not time_scale <= LIVE_MAX_SPEEDUP:
+        speed = "as fast as possible" if math.isinf(time_scale) else f"at {time_scale:g}x real time"
+        return None, note(
+            f"live form feedback off: the simulation runs {speed} (it is on up to {LIVE_MAX_SPEEDUP:g}x; --live "
+            "forces it)"
+        )
+    try:
+        from gait.live import LiveAnalyzer
+
+        rates = [float(p.rate_hz) for p in protos if getattr(p, "is_imu", True)]
+        analyzer = LiveAnalyzer(sample_rate_hz=max(rates) if rates else None, placement=placement, baseline=baseline)
+        view = None
+        if out is not None:
+            from gait.live_view import LiveView
+
+            view = LiveView(out, bell=bell, plain_every_s=30.0)
+            if view.tty and status is not None:
+                status.hidden = True  # the live block shows the sensors
+    except Exception as exc:  # noqa: BLE001 - live feedback must never stop a recording
+        return None, note(f"live form feedback off ({type(exc).__name__}: {exc}); recording without it")
+    return _Feedback(analyzer, view, status, out), ""
 
 
 # --- decoding ---------------------------------------------------------------------------------------------------------

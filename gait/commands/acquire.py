@@ -78,9 +78,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "record",
         help="record both ankles into a session file",
-        description="Stream both ankle sensors (the remembered pair, or --left/--right) with a live status line "
-        "until Ctrl-C or --duration; the raw BLE log is kept beside the session (PATH with .rawlog) and survives a "
-        "crash (`gait recover`).",
+        description="Stream both ankle sensors (the remembered pair, or --left/--right) until Ctrl-C or --duration, "
+        "with live form feedback (cadence, contact time, stride length, shank angle, asymmetry per leg, sensor "
+        "health; warnings against --baseline runs) on a terminal and status lines elsewhere; the raw BLE log is "
+        "kept beside the session (PATH with .rawlog) and survives a crash (`gait recover`).",
     )
     p.add_argument("session", type=Path, help="session file to write (.parquet)")
     p.add_argument("--left", help="address of the left sensor (default: the remembered pair)")
@@ -94,6 +95,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--placement", choices=("shank", "foot"), default="shank", help="where the sensors sit")
     p.add_argument("--rate", type=float, default=None, help="sample rate in Hz (default: the pair's, else 200)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing session and raw log")
+    g = p.add_argument_group("live form feedback")
+    g.add_argument(
+        "--live",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="live stride analysis while recording (default: on; with --simulate only up to 10x real time)",
+    )
+    g.add_argument(
+        "--baseline",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="RUN.parquet",
+        help="your unweighted session(s): warn when the form drifts beyond them",
+    )
+    g.add_argument("--bell", action="store_true", help="ring the terminal bell when a warning turns on")
     _add_sim(p)
     g = p.add_argument_group("simulated faults (with --simulate)")
     g.add_argument(
@@ -247,7 +264,11 @@ def _record(args: argparse.Namespace) -> int:
         "placement": args.placement,
         "overwrite": args.overwrite,
         "out": sys.stdout,
+        "live": args.live,
+        "bell": args.bell,
     }
+    if args.baseline and args.live is not False:
+        kwargs["baseline"] = _baseline(args.baseline)
     if args.simulate:
         faults: dict[str, dict[str, Any]] = {"left": {}, "right": {}}
         drops = []
@@ -300,7 +321,23 @@ def _record(args: argparse.Namespace) -> int:
             f"{side} {st.get('samples', 0)} samples, {st.get('gaps', 0)} gap(s), {st.get('disconnects', 0)} dropout(s)"
         )
     print(f"Saved {res.session_path} ({res.duration_s:.1f} s: {'; '.join(parts)}); raw log {res.rawlog_path}")
+    if res.live is not None:
+        print(f"Live form feedback: {res.live.stats.get('emitted', 0)} strides analysed while recording.")
     return 0
+
+
+def _baseline(paths: list[Path]) -> Any:
+    """The runner's baseline from their (unweighted) sessions, each analysed offline."""
+    import gait
+    from gait.live import Baseline
+
+    print(f"Analysing {len(paths)} baseline run(s) ...")
+    results = []
+    for p in paths:
+        if not p.exists():
+            raise FileNotFoundError(f"--baseline: {p} does not exist")
+        results.append(gait.analyze(p).strides)
+    return Baseline.from_strides(results)
 
 
 def _recover(args: argparse.Namespace) -> int:
