@@ -660,6 +660,8 @@ class LiveAnalyzer:
         self._clock: ClockOffset | None = None  # None until resolved
         self._clock_source = ""
         self._next_refit = math.inf
+        self._clock_fit_t = math.nan
+        self._clock_rejected = 0
         self._run_level_due = math.inf
         self._run_level_final = False
         self._live_since = math.nan
@@ -853,6 +855,7 @@ class LiveAnalyzer:
         self._clock = co
         self._clock_source = "calibration"
         self._next_refit = L.last_t + self.clock_refit_s if co.applied and mode == "auto" else math.inf
+        self._clock_fit_t = self._sides["right"].last_t
         self._start_live()
 
     def _start_live(self) -> None:
@@ -902,9 +905,16 @@ class LiveAnalyzer:
         a = co.offset_s + (round((at_ref - co.offset_s) / T) * T if T > 0 else 0.0)  # keep the frozen multiple
         new_now = a + co.drift * (R.last_t - co.t_ref_s)
         cur_now = cur.offset_s + cur.drift * (R.last_t - cur.t_ref_s)
-        if abs(new_now - cur_now) > 0.002:
+        # A real clock only drifts (tens of ppm): a jump beyond 200 ppm of the time since the last fit plus 3 ms is
+        # an estimation error (e.g. a few mis-detected contacts), not drift; keep the current clock then.
+        since = max(R.last_t - self._clock_fit_t, 0.0) if math.isfinite(self._clock_fit_t) else 0.0
+        plausible = 0.003 + 200e-6 * since
+        if 0.002 < abs(new_now - cur_now) <= plausible:
             self._clock = ClockOffset(a, co.drift, co.t_ref_s, co.n_pairs, "ic-alternation, refitted live", True)
             self._clock_source = "calibration + drift tracking"
+            self._clock_fit_t = R.last_t
+        elif abs(new_now - cur_now) > plausible:
+            self._clock_rejected += 1
 
     # --- analysis -----------------------------------------------------------------------------------------
     def _maybe_tick(self) -> pd.DataFrame | None:
@@ -1118,6 +1128,7 @@ class LiveAnalyzer:
             if co.method != "none" and co.applied:
                 self._clock = co
                 self._clock_source = "calibration (30 s of gait)"
+                self._clock_fit_t = self._sides["right"].last_t
 
     def _moving_recently(self, S: _Side, a: np.ndarray) -> bool:
         tail = a[a[:, 0] > a[-1, 0] - 3.0]
@@ -1337,7 +1348,9 @@ class LiveAnalyzer:
                 out["ankle_to_sensor_m"][S.name] = S.r
                 out.setdefault("leg_equalization_factor", {})[S.name] = S.leg_factor
                 out["sample_rate_hz"][S.name] = S.fs
-        out["clock"] = None if self._clock is None else {**self._clock.as_dict(), "source": self._clock_source}
+        out["clock"] = None if self._clock is None else {
+            **self._clock.as_dict(), "source": self._clock_source, "refits_rejected": self._clock_rejected
+        }
         out["live_since_s"] = self._live_since  # reference-clock time at which calibration completed
         out["run_level_final"] = self._run_level_final
         out["stats"] = dict(self.stats)
