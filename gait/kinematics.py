@@ -12,7 +12,13 @@
    drift (per axis) are fitted to 25-55 % of both contacts of the stride; the ankle-to-sensor distance ``r`` is
    one per run: per stride the least-squares value over the horizontal *and* vertical velocity (the vertical adds
    the tibia's rotation through the vertical), then the median over strides. No foot-style zero-velocity
-   assumption.
+   assumption. When ``r`` fitted over 25-55 % is implausible, the ankle moves inside that window (synthetic runs:
+   a 1.5 cm roll until heel-off at 35 % of contact, then the heel rises from ~50 %; ``r`` came out 0.01-0.02 m and
+   the 0.08 m fallback gave +3.1 % stride length), and the fit and the reset move to the 15 %-of-contact window
+   where the fixed-ankle model fits best (:data:`QUIET_WINDOWS`; synthetic: 35-50 %, misfit ~1 cm/s, stride
+   length -1.0 %). The shank passes through the vertical at 12-20 % of contact on both the synthetic and the
+   Fukuchi runs, i.e. while the synthetic ankle still rolls, so that is not used. The choice depends on the data
+   only (not on a given ``r``), so a radius frozen from an earlier fit comes with the same window.
 
    Limits, measured on Fukuchi virtual IMUs (4 random mountings x 3 trials x 2 legs): the ankle is not fixed in
    stance (it rolls forward at ~0.1 m/s and decelerates in 20-30 % of contact; with the *true* sensor velocity
@@ -59,6 +65,10 @@ R_DEFAULT = 0.08
 #: quietest there (Fukuchi markers and the synthetic generator: it still decelerates from ~0.3 m/s at 20 %, the heel
 #: rises from ~50 %); 20-50 % gave 4.2 % (Fukuchi, per leg) and 6.5 % (synthetic), 25-55 % 3.3 % and 3.9 %.
 STANCE_FIT = (0.25, 0.55)
+#: Candidate fit windows (fractions of contact) when the fit over STANCE_FIT is implausible: the one where the
+#: fixed-ankle model fits best is used (synthetic runs with a 1.5 cm stance roll until heel-off at 35 % of contact:
+#: the ankle moves over 25-35 %, and the fit there returned 0.01-0.02 m; 35-50 % fits it to 1 cm/s).
+QUIET_WINDOWS = ((0.20, 0.35), (0.25, 0.40), (0.30, 0.45), (0.35, 0.50), (0.40, 0.55), (0.45, 0.60))
 #: At most this many strides (evenly spread over the run) are used to fit the pendulum radius.
 R_FIT_STRIDES = 400
 
@@ -161,6 +171,24 @@ def _next_rows(ev: pd.DataFrame) -> np.ndarray:
     return nxt
 
 
+@dataclass
+class _StanceWindows:
+    """Padded per-stride windows from the first fit sample of a stride to the last one of the next contact."""
+
+    w0a: np.ndarray  # first fit sample of each row
+    start: np.ndarray  # first sample of each row
+    idx: np.ndarray  # (n, L) sample indices
+    idx_c: np.ndarray  # the same, clipped to the signal
+    valid: np.ndarray  # (n, L) inside the window
+    tau: np.ndarray  # (n, L) time from w0a (s)
+    m: np.ndarray  # (n, L) 1.0 on the fit samples (the two stance windows)
+
+    def take(self, x: np.ndarray, rel: bool = False) -> np.ndarray:
+        """``x`` on the padded windows (relative to its value at ``w0a`` when ``rel``), 0 outside them."""
+        y = x[self.idx_c] - (x[self.w0a][:, None] if rel else 0.0)
+        return np.where(self.valid, np.nan_to_num(y), 0.0)
+
+
 # --- shank --------------------------------------------------------------------------------------------------
 def _shank(
     frame: pd.DataFrame,
@@ -219,57 +247,85 @@ def _shank(
     ct0 = (to - ic)[has]
     nx = np.maximum(nxt[has], 0)
     ct1 = (to - ic)[nx]
-    f_a, f_b = STANCE_FIT
-    w0a = ic[has] + (f_a * ct0).astype(np.int64)
-    w0b = ic[has] + (f_b * ct0).astype(np.int64) + 1
-    w1a = ic[nx] + (f_a * ct1).astype(np.int64)
-    w1b = ic[nx] + (f_b * ct1).astype(np.int64) + 1
-    idx, valid = _padded(w0a, w1b)
-    idx_c = np.clip(idx, 0, w.size - 1)
-    tau = (idx - w0a[:, None]) * dt
-    m = (valid & ((idx < w0b[:, None]) | (idx >= w1a[:, None]))).astype(float)  # the two stance windows
-    mt = m * tau
-    s0, s1, s2 = m.sum(1), mt.sum(1), (mt * tau).sum(1)
-    det = s0 * s2 - s1 * s1
-    det = np.where(np.abs(det) > 1e-12, det, np.nan)
-
-    def windowed(x: np.ndarray, rel: bool = False, rows: slice | np.ndarray = slice(None)) -> np.ndarray:
-        y = x[idx_c[rows]] - (x[w0a[rows]][:, None] if rel else 0.0)
-        return np.where(valid[rows], np.nan_to_num(y), 0.0)
-
-    def line_fit(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per row: intercept and slope in tau of the least-squares line through y on the fit samples."""
-        sy, sty = (m * y).sum(1), (mt * y).sum(1)
-        return (s2 * sy - s1 * sty) / det, (s0 * sty - s1 * sy) / det
-
-    # per stride, velocity = v0 + integral(a) - drift * tau in each axis, equal to r * ipm on the stance windows:
-    # with v0 and the drift removed per stride and axis, r of each stride by least squares over both axes (the
-    # vertical adds the tibia's rotation through the vertical), and the run's r as the median over strides (at
-    # most R_FIT_STRIDES of them, evenly spread: r is one number per run)
     vx_int = _cumtrapz(np.nan_to_num(ax), dt)
-    sub = np.unique(np.linspace(0, idx.shape[0] - 1, min(idx.shape[0], R_FIT_STRIDES)).astype(np.int64))
-    ms, mts = m[sub], mt[sub]
-    s0s, s1s, s2s, dets = s0[sub], s1[sub], s2[sub], det[sub]
+    vz_int = _cumtrapz(np.nan_to_num(az), dt)
+    n_rows = int(has.sum())
+    sub = np.unique(np.linspace(0, n_rows - 1, min(n_rows, R_FIT_STRIDES)).astype(np.int64))
 
-    def resid_dot(y: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """Per row of the subset: <y, z> on the fit samples after removing each one's least-squares line."""
-        sy, sty, sz, stz = (ms * y).sum(1), (mts * y).sum(1), (ms * z).sum(1), (mts * z).sum(1)
-        quad = (sy * (s2s * sz - s1s * stz) + sty * (s0s * stz - s1s * sz)) / dets
-        return (ms * y * z).sum(1) - quad
+    def stance_windows(fit: tuple[float, float], rows: np.ndarray | slice = slice(None)) -> _StanceWindows:
+        """The fit samples of each stride (rows of the strides with a next stance): f_a-f_b of both contacts."""
+        f_a, f_b = fit
+        i0, i1 = ic[has][rows], ic[nx][rows]
+        c0, c1 = ct0[rows], ct1[rows]
+        w0a = i0 + (f_a * c0).astype(np.int64)
+        w0b = i0 + (f_b * c0).astype(np.int64) + 1
+        w1a = i1 + (f_a * c1).astype(np.int64)
+        w1b = i1 + (f_b * c1).astype(np.int64) + 1
+        # the padded rows also cover both mid-stances (where the stride length is read)
+        start = np.minimum(w0a, m0[has][rows])
+        idx, valid = _padded(start, np.maximum(w1b, m1[has][rows] + 1))
+        tau = (idx - w0a[:, None]) * dt
+        fit_samples = ((idx >= w0a[:, None]) & (idx < w0b[:, None])) | ((idx >= w1a[:, None]) & (idx < w1b[:, None]))
+        m = (valid & fit_samples).astype(float)  # the two stance windows
+        return _StanceWindows(w0a, start, idx, np.clip(idx, 0, w.size - 1), valid, tau, m)
 
-    dxs = windowed(vx_int, True, sub)
-    dzs = windowed(_cumtrapz(np.nan_to_num(az), dt), True, sub)
-    pxs, pzs = windowed(ipm_x, rows=sub), windowed(ipm_z, rows=sub)
-    pp = resid_dot(pxs, pxs) + resid_dot(pzs, pzs)
-    pdv = resid_dot(pxs, dxs) + resid_dot(pzs, dzs)
-    ok_r = np.isfinite(pp) & np.isfinite(pdv) & (pp > 1e-9)
-    r = float(np.median(pdv[ok_r] / pp[ok_r])) if ok_r.sum() >= 3 else float("nan")
-    info["ankle_to_sensor_fit_m"] = round(r, 4) if np.isfinite(r) else None
+    def fit_radius(sw: _StanceWindows) -> tuple[float, float]:
+        """Run pendulum radius (median over strides) and the median rms misfit (m/s) of the stance windows.
+
+        Per stride, velocity = v0 + integral(a) - drift * tau in each axis, equal to r * ipm on the stance
+        windows: with v0 and the drift removed per stride and axis, r of each stride by least squares over both
+        axes (the vertical adds the tibia's rotation through the vertical), and the run's r as the median.
+        """
+        m, tau = sw.m, sw.tau
+        mt = m * tau
+        s0, s1, s2 = m.sum(1), mt.sum(1), (mt * tau).sum(1)
+        det = s0 * s2 - s1 * s1
+        det = np.where(np.abs(det) > 1e-12, det, np.nan)
+
+        def resid_dot(y: np.ndarray, z: np.ndarray) -> np.ndarray:
+            """Per row: <y, z> on the fit samples after removing each one's least-squares line."""
+            sy, sty, sz, stz = (m * y).sum(1), (mt * y).sum(1), (m * z).sum(1), (mt * z).sum(1)
+            quad = (sy * (s2 * sz - s1 * stz) + sty * (s0 * stz - s1 * sz)) / det
+            return (m * y * z).sum(1) - quad
+
+        dxs, dzs = sw.take(vx_int, rel=True), sw.take(vz_int, rel=True)
+        pxs, pzs = sw.take(ipm_x), sw.take(ipm_z)
+        pp = resid_dot(pxs, pxs) + resid_dot(pzs, pzs)
+        pdv = resid_dot(pxs, dxs) + resid_dot(pzs, dzs)
+        ok_r = np.isfinite(pp) & np.isfinite(pdv) & (pp > 1e-9)
+        if ok_r.sum() < 3:
+            return float("nan"), float("nan")
+        r_fit = float(np.median(pdv[ok_r] / pp[ok_r]))
+        dd = resid_dot(dxs, dxs) + resid_dot(dzs, dzs)
+        misfit = (dd - 2 * r_fit * pdv + r_fit**2 * pp)[ok_r] / s0[ok_r]
+        return r_fit, float(np.sqrt(max(float(np.median(misfit)), 0.0)))
+
+    # the fit window: STANCE_FIT; when the radius fitted there is implausible, the ankle moved inside it (a long
+    # stance roll, an early heel-off), and the part of the stance where the fixed-ankle model fits best is used for
+    # the radius and the velocity reset instead. Decided from the data alone, also when the radius is given, so a
+    # radius frozen from an earlier fit (gait.live) comes with the same window.
+    fit = STANCE_FIT
+    r = r_fit = fit_radius(stance_windows(fit, sub))[0]
+    info["ankle_to_sensor_fit_m"] = round(r_fit, 4) if np.isfinite(r_fit) else None
+    plausible = bool(np.isfinite(r_fit) and R_RANGE[0] <= r_fit <= R_RANGE[1])
+    if not plausible:
+        cands = [fit_radius(stance_windows(q, sub)) + (q,) for q in QUIET_WINDOWS]
+        cands = [c for c in cands if np.isfinite(c[0]) and R_RANGE[0] <= c[0] <= R_RANGE[1]]
+        if cands:
+            r_q, misfit_q, fit = min(cands, key=lambda c: c[1])
+            info["ankle_to_sensor_note"] = (
+                f"fit over {STANCE_FIT[0]:.0%}-{STANCE_FIT[1]:.0%} of contact implausible ({r_fit:.3f} m): the ankle "
+                f"moves there; refitted over {fit[0]:.0%}-{fit[1]:.0%}, where the fixed-ankle model fits best "
+                f"(misfit {misfit_q:.3f} m/s)"
+            )
+            r = r_q
     if ankle_to_sensor_m is not None:
         r = float(ankle_to_sensor_m)
         info["ankle_to_sensor_source"] = "given"
-    elif np.isfinite(r) and R_RANGE[0] <= r <= R_RANGE[1]:
+    elif plausible:
         info["ankle_to_sensor_source"] = "fitted"
+    elif fit != STANCE_FIT:
+        info["ankle_to_sensor_source"] = "fitted (quiet stance)"
     else:
         warnings.append(
             f"the ankle-to-sensor distance fitted to the stances is implausible ({r:.2f} m); "
@@ -278,13 +334,27 @@ def _shank(
         r = R_DEFAULT
         info["ankle_to_sensor_source"] = "default"
     info["ankle_to_sensor_m"] = round(r, 4)
+    info["stance_fit"] = [float(fit[0]), float(fit[1])]
+    sw = stance_windows(fit)
+    idx, valid, tau, m = sw.idx, sw.valid, sw.tau, sw.m
+    mt = m * tau
+    s0, s1, s2 = m.sum(1), mt.sum(1), (mt * tau).sum(1)
+    det = s0 * s2 - s1 * s1
+    det = np.where(np.abs(det) > 1e-12, det, np.nan)
+
+    def line_fit(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row: intercept and slope in tau of the least-squares line through y on the fit samples."""
+        sy, sty = (m * y).sum(1), (mt * y).sum(1)
+        return (s2 * sy - s1 * sty) / det, (s0 * sty - s1 * sy) / det
+
+    windowed = sw.take
     Dx = windowed(vx_int, rel=True)
     alpha, beta = line_fit(Dx - r * windowed(ipm_x))
     vel = -alpha[:, None] + Dx - beta[:, None] * tau  # v0 = -alpha, drift slope beta
     vel = np.where(valid, vel, 0.0)
     pos = _cumtrapz(vel, dt, axis=1)
-    j0 = np.clip(m0[has] - w0a, 0, idx.shape[1] - 1)
-    j1 = np.clip(m1[has] - w0a, 0, idx.shape[1] - 1)
+    j0 = np.clip(m0[has] - sw.start, 0, idx.shape[1] - 1)
+    j1 = np.clip(m1[has] - sw.start, 0, idx.shape[1] - 1)
     rows = np.arange(has.sum())
     sl = pos[rows, j1] - pos[rows, j0]
     dur = (m1[has] - m0[has]) * dt

@@ -36,14 +36,19 @@ def test_synthetic_ic_within_a_few_ms_both_legs(speed: float, load: float, fs: f
         assert np.nanpercentile(np.abs(err), 90) < 0.010
 
 
-@pytest.mark.parametrize("fs", [50.0, 1000.0])
+@pytest.mark.parametrize("fs", [50.0, 100.0, 1000.0])
 def test_sample_rates_50_to_1000_hz(fs: float) -> None:
-    run = simulate_run(duration_s=20, stand_s=3, seed=3, sample_rate_hz=fs)
-    _, ev = _events(run, "left")
-    t = run.truth[(run.truth[C.SIDE] == "left") & run.truth[C.VALID]]
-    _, err = _match(t[C.IC_TIME].to_numpy(), ev[C.IC_TIME].to_numpy())
-    assert np.isfinite(err).mean() >= 0.95
-    assert np.nanmedian(np.abs(err)) < max(0.006, 1.5 / fs)
+    # measured 2026-11 over seeds 1-6, 2.5-6 m/s, both legs: every IC found at 50, 100, 200, 500 and 1000 Hz,
+    # median |error| 11, 3, 2.4, 2.7, 2.8 ms (at 50 Hz a poorly sampled impact can be weaker than the late-swing
+    # deceleration: 38-65 % were missed before the stride-to-stride consistency check of gait.events._shank_ic)
+    for seed in (3, 4, 5):
+        run = simulate_run(duration_s=20, stand_s=3, seed=seed, sample_rate_hz=fs)
+        for side in C.SIDES:
+            _, ev = _events(run, side)
+            t = run.truth[(run.truth[C.SIDE] == side) & run.truth[C.VALID]]
+            _, err = _match(t[C.IC_TIME].to_numpy(), ev[C.IC_TIME].to_numpy())
+            assert np.isfinite(err).mean() >= 0.95, (seed, side)
+            assert np.nanmedian(np.abs(err)) < max(0.006, 1.5 / fs), (seed, side)
 
 
 def test_synthetic_walking_events() -> None:
