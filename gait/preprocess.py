@@ -139,6 +139,18 @@ def timebase_check(t: np.ndarray, *, fs: float | None = None, gap_factor: float 
     return TimeBase(float(fs), list(zip(starts.tolist(), stops.tolist(), strict=True)), gaps, uniform, 0)
 
 
+def _jitter_periods(t: np.ndarray, segments: list[tuple[int, int]], fs: float) -> float:
+    """Largest departure (in sample periods) of the timestamps from a straight line fitted per segment."""
+    worst = 0.0
+    for a, b in segments:
+        if b - a < 3:
+            continue
+        k = np.arange(b - a, dtype=float)
+        slope, icpt = np.polyfit(k, t[a:b], 1)
+        worst = max(worst, float(np.max(np.abs(t[a:b] - (icpt + slope * k)))) * fs)
+    return worst
+
+
 def _resample(t: np.ndarray, x: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     """Linear interpolation of ``x`` (n, k) onto a uniform grid at ``fs`` spanning ``t`` (one gap-free segment)."""
     n = int(np.floor((t[-1] - t[0]) * fs + 1e-9)) + 1
@@ -372,8 +384,10 @@ def imu_preprocess(
         raise AnalysisError(
             f"{side}: the recording is too short ({t[-1] - t[0]:.1f} s in pieces shorter than {min_segment_s} s)"
         )
-    if not tb.uniform:
-        warnings.append(f"{side}: timestamps are not uniform; resampled to {fs:.1f} Hz inside each segment")
+    if not tb.uniform and _jitter_periods(t, tb.segments, fs) > 0.25:
+        # a clock that runs a few ppm off the nominal rate, or ms-rounded timestamps, are resampled silently; only
+        # timestamps that jump around by a quarter of a sample or more are worth telling the user about
+        warnings.append(f"{side}: timestamps are irregular; resampled to {fs:.1f} Hz inside each segment")
     if tb.uniform and len(keep_segs) == 1:
         _, a, b = keep_segs[0]
         t, acc, gyr = t[a:b], acc[a:b], gyr[a:b]
