@@ -86,6 +86,45 @@ def test_ipol_trials_grid_and_reference() -> None:
     assert straight["contact_time_s"].between(0.4, 1.0).all()
 
 
+def _ipol_file(path: Path, counters: list[int]) -> Path:
+    """A tiny IPOL-format foot file whose Acc_X equals the row number."""
+    lines = ["Acquisition frequency: 100 Hz", "\t".join(P.IPOL_COLUMNS)]
+    for row, pc in enumerate(counters):
+        lines.append("\t".join([f"{pc}.0", f"{row}.0", "0.0", "9.81"] + ["0.0"] * 6))
+    with gzip.open(path, "wt") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return path
+
+
+def test_ipol_rows_sit_at_their_packet_counter(tmp_path: Path) -> None:
+    # The IPOL event indices are samples of the trial's shared PacketCounter clock, which starts at 0, 1 or 2
+    # per file. Rebasing each file on its own first counter put files starting at 1 or 2 one or two samples
+    # early against the labels (measured: -10.2 +- 2.7 ms per counter step in the HS-to-gyro-zero-crossing lag).
+    f = _ipol_file(tmp_path / "9-9_lf.txt.gz", [2, 3, 4, 7, 8])
+    d = P.read_ipol_imu(f)
+    assert len(d["t"]) == 9 and d["first_packet"] == 2.0
+    np.testing.assert_array_equal(np.flatnonzero(~d["gap"]), [2, 3, 4, 7, 8])
+    np.testing.assert_array_equal(d["acc"][[2, 3, 4, 7, 8], 0], [0, 1, 2, 3, 4])  # row r at its counter
+    assert np.isnan(d["acc"][:2]).all() and d["n_missing"] == 4  # 2 before the first packet + 2 lost
+    np.testing.assert_allclose(d["t"][7], 0.07)
+    lin = P.read_ipol_imu(f, fill="linear")
+    np.testing.assert_allclose(lin["acc"][[0, 1, 5, 6], 0], [0, 0, 2 + 1 / 3, 2 + 2 / 3])
+    old = P.read_ipol_imu(f, origin="first_row")  # the former behaviour, kept explicit
+    np.testing.assert_array_equal(np.flatnonzero(~old["gap"]), [0, 1, 2, 5, 6])
+    with pytest.raises(ValueError, match="origin"):
+        P.read_ipol_imu(f, origin="row")
+
+
+@requires_shared(IP)
+def test_ipol_feet_share_the_packet_clock() -> None:
+    # 3-3: left file starts at counter 2, right at 0 (right and lower back both end at counter 4233).
+    tr = P.load_ipol_trial("3-3")
+    left, right = tr.imu["left"], tr.imu["right"]
+    assert left["first_packet"] == 2.0 and right["first_packet"] == 0.0
+    assert left["gap"][:2].all() and not left["gap"][2] and not right["gap"][0]
+    assert len(right["t"]) == 4234 and len(left["t"]) == 4122  # last counters 4233 / 4121, not rebased
+
+
 # --- Fukuchi ------------------------------------------------------------------------------------------------
 
 #: The README's table: contacts, full strides R/L, contact time R/L (s), cadence, shank angle R/L (deg), peak

@@ -294,18 +294,25 @@ IPOL_COLUMNS = (
 )
 
 
-def read_ipol_imu(path: str | os.PathLike[str], fill: str = "nan") -> dict[str, object]:
+def read_ipol_imu(path: str | os.PathLike[str], fill: str = "nan", origin: str = "counter") -> dict[str, object]:
     """One IPOL foot file (``*_lf.txt.gz`` / ``*_rf.txt.gz``) on a gap-free 100 Hz packet-counter grid.
 
-    Rows are placed at ``PacketCounter - first PacketCounter`` (duplicated counters keep the first row).
-    Missing packets are NaN (``fill="nan"``) or linearly interpolated (``fill="linear"``); either way ``gap``
-    marks them.
+    ``origin="counter"`` (default) places each row at sample ``PacketCounter`` itself: in the IPOL files the
+    counter is one clock shared by the sensors of a trial (it starts at 0, 1 or 2 and the three files of a
+    trial often end on the same value), and the JSON event indices are samples of that clock. A file whose
+    first packet is ``p0 > 0`` therefore starts with ``p0`` gap samples. ``origin="first_row"`` places rows at
+    ``PacketCounter - first PacketCounter`` instead, which shifts such a file ``p0`` samples early against the
+    events (the bug this option is kept to document). Duplicated counters keep the first row. Missing packets
+    are NaN (``fill="nan"``) or linearly interpolated (``fill="linear"``, edge values before the first packet);
+    either way ``gap`` marks them.
 
     Returns dict: ``t`` (s), ``acc`` (n, 3) m/s², ``gyr`` (n, 3) rad/s, ``mag`` (n, 3) Xsens units, ``gap``
     (bool per sample), ``n_missing``, ``n_duplicates``, ``fs_hz``, ``first_packet``.
     """
     if fill not in ("nan", "linear"):
         raise ValueError(f"fill: allowed values are 'nan', 'linear', but got {fill!r}")
+    if origin not in ("counter", "first_row"):
+        raise ValueError(f"origin: allowed values are 'counter', 'first_row', but got {origin!r}")
     path = _check_file(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -327,10 +334,11 @@ def read_ipol_imu(path: str | os.PathLike[str], fill: str = "nan") -> dict[str, 
     pc = df["PacketCounter"].to_numpy(dtype=float)
     if len(pc) == 0 or not np.isfinite(pc).all():
         raise ValueError(f"{path.name}: empty or non-numeric PacketCounter")
-    pc = pc - pc[0]
     if np.any(np.diff(pc) < 0):
         # the 16-bit Xsens counter wraps at 65536
         pc = pc + 65536 * np.concatenate([[0], np.cumsum(np.diff(pc) < -32768)])
+    if origin == "first_row" or pc[0] < 0:
+        pc = pc - pc[0]
     keep = np.concatenate([[True], np.diff(pc) > 0])
     n_dup = int((~keep).sum())
     idx = pc[keep].astype(int)
@@ -393,13 +401,16 @@ def ipol_trial_ids(data_root: str | os.PathLike[str] | None = None) -> list[str]
 
 
 def load_ipol_trial(
-    trial_id: str, data_root: str | os.PathLike[str] | None = None, fill: str = "nan"
+    trial_id: str,
+    data_root: str | os.PathLike[str] | None = None,
+    fill: str = "nan",
+    origin: str = "counter",
 ) -> IpolTrial:
-    """Both feet and the metadata of one IPOL trial (e.g. ``"3-2"``)."""
+    """Both feet and the metadata of one IPOL trial (e.g. ``"3-2"``); ``fill``/``origin``: :func:`read_ipol_imu`."""
     folder = dataset_dir(IPOL, data_root) / "GaitData"
     imu = {
-        "left": read_ipol_imu(folder / f"{trial_id}_lf.txt.gz", fill=fill),
-        "right": read_ipol_imu(folder / f"{trial_id}_rf.txt.gz", fill=fill),
+        "left": read_ipol_imu(folder / f"{trial_id}_lf.txt.gz", fill=fill, origin=origin),
+        "right": read_ipol_imu(folder / f"{trial_id}_rf.txt.gz", fill=fill, origin=origin),
     }
     return IpolTrial(trial_id, imu, read_ipol_meta(folder / f"{trial_id}.json"))
 
