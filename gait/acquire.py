@@ -37,7 +37,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from gait import conventions as C
-from gait.clocksync import WRAP_PERIODS_S, fit_clock, unwrap_sensor_time
+from gait.clocksync import WRAP_PERIODS_S, _robust_line, fit_clock, unwrap_sensor_time
 from gait.errors import GaitError
 from gait.io.rawlog import RawLog, RawLogWriter, read_rawlog
 
@@ -298,6 +298,62 @@ class _Feedback:
             self.fail(exc)
 
 
+class _HostClock:
+    """The online counterpart of the recorder's clock fit (:func:`gait.clocksync.fit_clock`): host minus sensor time
+    of one sensor from ``arrival - sensor time`` of its payloads (the radio and OS only ever delay a notification).
+    As offline: the lower envelope (the minimum in each ``bin_s`` of sensor time) over the last ``window_s``, and a
+    robust line through it (a level only while it spans less than ``slope_span_s``), refitted when a bin completes;
+    before the first bins are complete, the minimum so far. A plain running minimum would lag a drifting clock by
+    drift x window (30 ppm over 45 s: 1.4 ms, a 0.4 % step asymmetry); the line follows it."""
+
+    def __init__(self, bin_s: float = 2.0, window_s: float = 90.0, slope_span_s: float = 30.0):
+        self.bin_s = float(bin_s)
+        self.window_s = float(window_s)
+        self.slope_span_s = float(slope_span_s)
+        self.reset()
+
+    def reset(self) -> None:
+        self._bins: dict[int, tuple[float, float]] = {}  # bin -> (sensor s, arrival - sensor s) of its minimum
+        self._fit: tuple[float, float, float] | None = None  # level at x0, slope, x0
+        self._fitted_bins: int | None = None
+        self._min = math.inf
+
+    def add(self, sensor_s: np.ndarray, arrival_s: np.ndarray) -> None:
+        """Per payload: the sensor time of its last sample and its arrival (backend seconds)."""
+        x = np.asarray(sensor_s, dtype=float)
+        y = np.asarray(arrival_s, dtype=float) - x
+        ok = np.isfinite(x) & np.isfinite(y)
+        x, y = x[ok], y[ok]
+        if x.size == 0:
+            return
+        self._min = min(self._min, float(y.min()))
+        bins = self._bins
+        key = np.floor(x / self.bin_s).astype(np.int64)
+        order = np.lexsort((y, key))  # by bin, then by y: the first of each bin is its minimum
+        first = order[np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])]
+        for k, xi, yi in zip(key[first].tolist(), x[first].tolist(), y[first].tolist(), strict=True):
+            if k not in bins or yi < bins[k][1]:
+                bins[k] = (xi, yi)
+        newest = max(bins)
+        for k in [k for k in bins if k < newest - self.window_s / self.bin_s]:
+            del bins[k]
+        done = sorted(k for k in bins if k < newest)  # the newest bin is still filling
+        if len(done) >= 3 and done[-1] != self._fitted_bins:
+            self._fitted_bins = done[-1]
+            bx = np.array([bins[k][0] for k in done])
+            by = np.array([bins[k][1] for k in done])
+            x0 = float(bx[-1])
+            lvl, slope, _ = _robust_line(bx, by, x0, slope=float(np.ptp(bx)) >= self.slope_span_s)
+            self._fit = (lvl, slope, x0)
+
+    def offset_at(self, sensor_s: np.ndarray) -> np.ndarray | None:
+        """Host minus sensor seconds at these sensor times; None before any payload."""
+        if self._fit is not None:
+            lvl, slope, x0 = self._fit
+            return lvl + slope * (np.asarray(sensor_s, dtype=float) - x0)
+        return None if not math.isfinite(self._min) else np.full(np.shape(sensor_s), self._min)
+
+
 @dataclass
 class _Live:
     """Running numbers for one sensor's status line (decoded on the fly), and the feed of the live analysis."""
@@ -319,8 +375,15 @@ class _Live:
     rate: float = float("nan")
     feedback: _Feedback | None = None
     clock: Any = None  # a gait.live.StreamClock: sensor counters -> continuous seconds across batches
+    #: backend seconds per host second (the simulator's speedup): arrival ns -> backend seconds, as when decoding;
+    #: NaN (or no arrival times given to :meth:`add`) feeds the live analysis in the sensor's own clock
+    time_scale: float = math.nan
+    t0_ns: int = 0  # arrival origin, shared by the sensors of a recording
+    host: _HostClock = field(default_factory=lambda: _HostClock())
 
-    def add(self, payloads: list[bytes]) -> None:
+    def add(self, payloads: list[bytes], arrivals_ns: Sequence[int] | None = None) -> None:
+        """Count (and decode for the live analysis) a batch of one sensor's payloads; ``arrivals_ns`` their host
+        arrival times (``time.monotonic_ns``), which put the live analysis's times on the host clock."""
         self.payloads += len(payloads)
         if not payloads:
             return
@@ -349,12 +412,16 @@ class _Live:
             st = self._unwrap(dec, len(self.tail))
         except Exception:  # noqa: BLE001 - a live view must never stop a recording
             return
+        n_tail = len(self.tail)
         self.tail = payloads[-3:]
         ok = np.isfinite(st)
         order = np.argsort(st[ok], kind="stable")
         t = st[ok][order]
         if t.size and t[-1] < self.last_t - 1.0:  # the sensor clock restarted
             self.last_t = -math.inf
+            self.host.reset()
+        if fb is not None and arrivals_ns is not None and len(arrivals_ns) == len(payloads):
+            self._track_host(st, dec.payload_index, n_tail, arrivals_ns)
         keep = t > self.last_t + 1e-6
         new = t[keep]
         if new.size == 0:
@@ -362,7 +429,9 @@ class _Live:
         if fb is not None:
             sel = np.flatnonzero(ok)[order][keep]
             gyr = None if dec.gyr is None else dec.gyr[sel]
-            fb.feed(self.side, new, dec.acc[sel], gyr)
+            # on the host clock (as the decoded session) once the arrivals give the sensor's offset, else its own
+            off = self.host.offset_at(new)
+            fb.feed(self.side, new if off is None else new + off, dec.acc[sel], gyr)
         period = 1.0 / p.rate_hz
         steps = np.diff(np.concatenate([[self.last_t], new])) if np.isfinite(self.last_t) else np.diff(new)
         big = steps > 1.5 * period
@@ -371,6 +440,20 @@ class _Live:
         self.last_t = float(new[-1])
         self.samples += int(new.size)
         self.window_samples += int(new.size)
+
+    def _track_host(self, st: np.ndarray, payload_index: Any, n_tail: int, arrivals_ns: Sequence[int]) -> None:
+        """Feed the host clock estimate with ``arrival - sensor time of the payload's last sample`` per new payload
+        (the arrivals in backend seconds since ``t0_ns``, as :func:`decode_rawlog` maps them)."""
+        if not (0 < self.time_scale < math.inf):
+            return
+        n = len(arrivals_ns)
+        pi = np.asarray(payload_index, dtype=np.int64) - n_tail
+        fresh = (pi >= 0) & np.isfinite(st)
+        if not fresh.any():
+            return
+        last = _payload_last(st[fresh], pi[fresh], n)
+        arrival = (np.asarray(arrivals_ns, dtype=np.int64) - self.t0_ns).astype(float) * 1e-9 * self.time_scale
+        self.host.add(last, arrival)
 
     def _unwrap(self, dec: Any, n_tail: int) -> np.ndarray:
         """Continuous sensor seconds: the stream clock undoes counter roll-overs (a u16 ms counter wraps every
@@ -473,15 +556,17 @@ class _Pump:
         self.last_flush = time.monotonic()
         self.last_fsync = self.last_flush
         self.n_data = 0
-        self._pending: dict[int, list[bytes]] = {}
+        self._pending: dict[int, tuple[list[bytes], list[int]]] = {}  # per device: payloads, arrival ns
 
     def _flush_data(self, batch: list[tuple[int, int, bytes]]) -> None:
         if not batch:
             return
         self.writer.write_many(batch)
         self.n_data += len(batch)
-        for _, dev, payload in batch:
-            self._pending.setdefault(dev, []).append(payload)
+        for t_ns, dev, payload in batch:
+            payloads, arrivals = self._pending.setdefault(dev, ([], []))
+            payloads.append(payload)
+            arrivals.append(t_ns)
 
     def __call__(self) -> None:
         items = self.group.drain()
@@ -507,10 +592,10 @@ class _Pump:
                 self.last_fsync = now
         # the live numbers (and the live analysis) only after the raw log is written and flushed
         pending, self._pending = self._pending, {}
-        for dev, payloads in pending.items():
+        for dev, (payloads, arrivals) in pending.items():
             live = self.lives.get(dev)
             if live is not None:
-                live.add(payloads)
+                live.add(payloads, arrivals)
 
     def _on_event(self, dev: int, kind: str, details: Mapping[str, Any]) -> None:
         live = self.lives.get(dev)
@@ -670,7 +755,7 @@ async def record_async(
         }
         number = writer.add_device(info)
         group.add(f, proto, label=s.side, number=number)
-        lives[number] = _Live(s.side, f.address, proto, number)
+        lives[number] = _Live(s.side, f.address, proto, number, time_scale=time_scale)
     status = _Status(out, list(lives.values()), time_scale) if out is not None else None
     feedback, live_note = _start_feedback(live, baseline, bell, placement, time_scale, protos, status, out)
     for lv in lives.values():
@@ -683,7 +768,10 @@ async def record_async(
         if status:
             status.message(text)
 
-    writer.event("start")
+    t0_ns = time.monotonic_ns()  # the origin of session time, and so of the live analysis's host clock
+    for lv in lives.values():
+        lv.t0_ns = t0_ns
+    writer.event("start", t_ns=t0_ns)
     try:
         with _device_errors():
             await group.connect_all()
@@ -797,7 +885,15 @@ def _start_feedback(
         from gait.live import LiveAnalyzer
 
         rates = [float(p.rate_hz) for p in protos if getattr(p, "is_imu", True)]
-        analyzer = LiveAnalyzer(sample_rate_hz=max(rates) if rates else None, placement=placement, baseline=baseline)
+        # the recorder feeds both sensors on the host clock (see _Live.add), like the decoded session: the same clock
+        # policy as the offline analysis ("auto": the IC-alternation offset is estimated, and applied only when
+        # >= 20 ms, i.e. when the clocks could not be put on the host's)
+        analyzer = LiveAnalyzer(
+            sample_rate_hz=max(rates) if rates else None,
+            placement=placement,
+            baseline=baseline,
+            clock_offset_s="auto",
+        )
         view = None
         if out is not None:
             from gait.live_view import LiveView
