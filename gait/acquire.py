@@ -37,7 +37,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from gait import conventions as C
-from gait.clocksync import WRAP_PERIODS_S, _robust_line, fit_clock, unwrap_sensor_time
+from gait.clocksync import WRAP_PERIODS_S, fit_clock, robust_line, unwrap_sensor_time
 from gait.errors import GaitError
 from gait.io.rawlog import RawLog, RawLogWriter, read_rawlog
 
@@ -343,7 +343,7 @@ class _HostClock:
             bx = np.array([bins[k][0] for k in done])
             by = np.array([bins[k][1] for k in done])
             x0 = float(bx[-1])
-            lvl, slope, _ = _robust_line(bx, by, x0, slope=float(np.ptp(bx)) >= self.slope_span_s)
+            lvl, slope, _ = robust_line(bx, by, x0, slope=float(np.ptp(bx)) >= self.slope_span_s)
             self._fit = (lvl, slope, x0)
 
     def offset_at(self, sensor_s: np.ndarray) -> np.ndarray | None:

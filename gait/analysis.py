@@ -3,7 +3,7 @@
 The chain per side is :func:`gait.preprocess.imu_preprocess` -> :func:`gait.events.events_find` ->
 :func:`gait.kinematics.stride_kinematics`; then the two clocks are aligned (:func:`gait.metrics.clock_offset`), the
 stride lengths of two shanks are scaled to a common mean speed (both feet travel the same distance; each shank's
-pendulum radius is only known to a few cm, see :func:`_equalize_legs`), and :func:`gait.metrics.stride_table`,
+pendulum radius is only known to a few cm, see :func:`equalize_legs`), and :func:`gait.metrics.stride_table`,
 :func:`gait.metrics.summarize` and :func:`gait.metrics.asymmetry` finish.
 Every stage is callable alone on arrays.
 
@@ -210,7 +210,7 @@ def analyze(
             if abs(co.offset_s) > 0.02:
                 warnings.append(f"clock: right sensor offset {co.offset_s * 1000:.0f} ms from the left one, corrected")
     if {"left", "right"} <= set(per_side) and places.get("left") == places.get("right") == "shank":
-        _equalize_legs(per_side, info, warnings)
+        equalize_legs(per_side, info, warnings)
     strides = stride_table(per_side)
     swap = _swap_check(info)
     if swap:
@@ -225,7 +225,7 @@ EQUALIZE_MIN_STRIDES = 10
 EQUALIZE_MAX_RATIO = 1.25
 
 
-def _equalize_legs(per_side: dict[str, pd.DataFrame], info: dict, warnings: list[str]) -> None:
+def equalize_legs(per_side: dict[str, pd.DataFrame], info: dict, warnings: list[str]) -> None:
     """Scale each shank's stride lengths and speeds so both legs give the same mean running speed (in place).
 
     Both feet travel the same distance over the same time, so the mean speed from the left and the right sensor

@@ -107,7 +107,7 @@ def lower_envelope(x: np.ndarray, y: np.ndarray, bin_s: float) -> tuple[np.ndarr
     return x[first], y[first]
 
 
-def _robust_line(
+def robust_line(
     x: np.ndarray, y: np.ndarray, x0: float, n_iter: int = 4, slope: bool = True
 ) -> tuple[float, float, float]:
     """Intercept at ``x0``, slope and robust residual spread; late outliers (above the line) are rejected.
@@ -169,9 +169,9 @@ def fit_clock(
     bin_s = min(bin_s, max(span / 20.0, 1e-3)) if span > 0 else bin_s
     ex, ey = lower_envelope(x, y, bin_s)
     x_first = float(ex.min())
-    a, b, spread = _robust_line(ex, ey, x_first)
+    a, b, spread = robust_line(ex, ey, x_first)
     if abs(b) * 1e6 > max_drift_ppm or span < min_drift_span_s:
-        a, _, spread = _robust_line(ex, ey, x_first, slope=False)
+        a, _, spread = robust_line(ex, ey, x_first, slope=False)
         knots = np.array([x_first, x_first + max(span, 1e-9)])
         return ClockFit(knots, np.array([a, a]), 0.0, spread, int(ex.size), rate_fitted=False)
     if span <= window_s or ex.size < 8:
@@ -185,7 +185,7 @@ def fit_clock(
     for i, k in enumerate(knots):
         sel = np.abs(ex - k) <= window_s / 2
         if sel.sum() >= 4:
-            ak, bk, _ = _robust_line(ex[sel], ey[sel], k)
+            ak, bk, _ = robust_line(ex[sel], ey[sel], k)
             offsets[i] = ak if abs(bk) * 1e6 <= max_drift_ppm else a + b * (k - x_first)
         else:
             offsets[i] = a + b * (k - x_first)

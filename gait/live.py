@@ -554,7 +554,7 @@ class _Side:
     acc_only: bool = False
     onset: float | None = None
     r: float | None = None
-    leg_factor: float = 1.0  # stride-length scale of gait.analysis._equalize_legs, frozen like the radius
+    leg_factor: float = 1.0  # stride-length scale of gait.analysis.equalize_legs, frozen like the radius
     calib_ic: np.ndarray | None = None
     calibrated_at: float = math.nan
     next_check: float = -math.inf
@@ -1111,7 +1111,7 @@ class LiveAnalyzer:
                 }
             )
         factors: dict[str, float] = {}
-        equalize = getattr(_analysis, "_equalize_legs", None)
+        equalize = getattr(_analysis, "equalize_legs", None)
         if equalize is not None and self.placement == "shank" and set(per_side) == set(C.SIDES):
             info: dict[str, Any] = {}
             try:
