@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -362,14 +360,11 @@ def test_accepts_session_meta_and_analysis_result_like_objects():
     assert list(cmp.runs["session_id"]) == ["m0", "m1", "m2"]
 
 
-def test_bootstrap_is_seeded_and_fast():
+def test_bootstrap_is_seeded():
     runs = runs_for([("unweighted", 0.0, 3, {}), ("weighted", 1.0, 3, {})], seed=14, n=900)
-    t0 = time.perf_counter()
     a = compare_runs(runs, seed=5)
-    elapsed = time.perf_counter() - t0
     b = compare_runs(runs, seed=5)
     pd.testing.assert_frame_equal(a.table, b.table)
-    assert elapsed < 5.0, f"2000 replicates of 6 runs x 1800 strides took {elapsed:.1f} s"
 
 
 def test_asymmetry_table_flags_only_beyond_noise():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ pytest.importorskip("ipykernel")
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 CELL_TIMEOUT_S = 300
-NOTEBOOK_BUDGET_S = 120  # CI executes each notebook in well under two minutes
 
 
 def _builder():
@@ -57,13 +55,10 @@ def test_notebook_executes(name, tmp_path, monkeypatch):
         kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
-    t0 = time.perf_counter()
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as exc:
         first = str(exc).strip().splitlines()
         pytest.fail(f"{name}: a cell failed: {' / '.join(first[-3:])}")
-    elapsed = time.perf_counter() - t0
-    assert elapsed < NOTEBOOK_BUDGET_S, f"{name} took {elapsed:.0f} s"
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
