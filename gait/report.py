@@ -24,6 +24,7 @@ import pandas as pd
 from gait import conventions as C
 from gait.compare import SA, Comparison, asymmetry_table, condition_phrase, fmt_interval, fmt_value, run_info
 from gait.errors import GaitError
+from gait.phrasing import asymmetry_sentence
 
 __all__ = [
     "Report",
@@ -575,13 +576,7 @@ def _session_sentence(name: str, strides: pd.DataFrame, asym: pd.DataFrame) -> s
         if m in v.columns and np.isfinite(v[m].to_numpy(float)).any():
             parts.append(f"{C.METRICS[m][0]} {fmt_value(float(np.nanmean(v[m].to_numpy(float))), C.METRICS[m][1])}")
     text = f"{name}: {dur:.1f} min, {n_ok} of {n_all} strides valid; " + ", ".join(parts) + "."
-    flagged = asym[asym["exceeds_noise"]] if len(asym) else asym
-    if len(flagged):
-        items = [f"{r.metric_label} (symmetry angle {_signed(r.symmetry_angle_pct, 1)} %, "
-                 f"{'right' if r.diff_r_minus_l > 0 else 'left'} larger)" for r in flagged.itertuples()]
-        text += " Left/right differences beyond the stride-to-stride noise: " + "; ".join(items) + "."
-    else:
-        text += " No left/right difference beyond the stride-to-stride noise."
+    text += " " + asymmetry_sentence(asym)
     return text
 
 

@@ -108,7 +108,7 @@ def test_analyze_prints_summary_and_writes_table(tmp_path, capsys):
     out = tmp_path / "strides.parquet"
     assert main(["analyze", str(SAMPLES / "run_unweighted.parquet"), "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "stride length (m)" in text and "shank angle at contact (deg)" in text and "asymmetry" in text
+    assert "stride length (m)" in text and "shank angle at contact (deg)" in text and "Left/right" in text
     strides = pd.read_parquet(out)
     assert set(C.STRIDE_COLS) <= set(strides.columns)
     assert set(strides[C.SIDE]) == {"left", "right"}

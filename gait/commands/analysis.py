@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from gait import conventions as C
+from gait.phrasing import asymmetry_sentence
 
 #: Metrics printed by ``gait analyze``, in this order, with their display format.
 _SHOWN = (
@@ -84,19 +85,8 @@ def format_summary(result, session=None) -> str:  # noqa: ANN001 - AnalysisResul
         width = max(len(r[0]) for r in rows)
         lines.append(f"{'median ± half IQR':<{width}}  {'left':>14}  {'right':>14}  {'both':>14}")
         lines += [f"{r[0]:<{width}}  {r[1]:>14}  {r[2]:>14}  {r[3]:>14}" for r in rows]
-    asym = result.asymmetry
-    flagged = asym[asym["exceeds_noise"]] if len(asym) else asym
-    if len(asym):
-        if len(flagged):
-            for r in flagged.itertuples():
-                label, unit = C.METRICS.get(r.metric, (r.metric, ""))
-                higher = "right" if r.diff_r_minus_l > 0 else "left"
-                lines.append(
-                    f"asymmetry: {label} is higher on the {higher} leg by {abs(r.diff_r_minus_l):.3g} {unit} "
-                    f"(symmetry angle {r.sa_pct:.1f}%), more than the stride-to-stride noise"
-                )
-        else:
-            lines.append("asymmetry: no left/right difference beyond the stride-to-stride noise")
+    if len(result.asymmetry) or len(valid):
+        lines.append(asymmetry_sentence(result.asymmetry))
     for w in result.warnings:
         lines.append(f"warning: {w}")
     return "\n".join(lines)
