@@ -280,3 +280,29 @@ def test_fukuchi_other_mountings_stride_length(fukuchi_other_mountings) -> None:
 )
 def test_synthetic_validation_targets(synthetic_pooled, metric: str, target: float) -> None:
     assert float(synthetic_pooled.loc[metric, "mae"]) <= target, metric
+
+
+@pytest.mark.shared_data
+def test_adeptdata_accelerometer_only_run_targets(shared_data) -> None:
+    """25 min outdoor run, one ankle accelerometer, no gyroscope and no reference: cadence plausible for running
+    and strides over at least 90 % of the time the ankle moves (the runner stops about 3.5 min in all)."""
+    from gait.io.public import load_adeptdata_ankle
+    from gait.validation import still_seconds, validate_adeptdata
+
+    a = load_adeptdata_ankle(shared_data)
+    # the stops are in the raw data, independent of the engine: |acc| flat to 0.03 m/s^2 for 30-80 s at a time
+    assert 150.0 <= still_seconds(a["acc"], a["fs_hz"]) <= 300.0
+    rows = validate_adeptdata(data_root=shared_data).set_index("metric")
+    assert 150.0 <= rows.loc["cadence_spm", "value"] <= 165.0  # the spectral peak: 155-160 steps/min
+    assert rows.loc["stride_coverage", "value"] >= 0.9  # measured 0.94 (2026-11)
+    assert rows.loc["stride_coverage_whole_file", "value"] < rows.loc["stride_coverage", "value"]
+
+
+def test_still_seconds_counts_only_flat_windows() -> None:
+    from gait.validation import still_seconds
+
+    fs = 100.0
+    rng = np.random.default_rng(0)
+    acc = np.tile([0.0, 0.0, 9.81], (int(60 * fs), 1)) + rng.normal(0, 0.02, (int(60 * fs), 3))
+    acc[int(20 * fs) : int(40 * fs)] += rng.normal(0, 8.0, (int(20 * fs), 3))  # 20 s of running in the middle
+    assert still_seconds(acc, fs) == pytest.approx(40.0)
