@@ -34,7 +34,8 @@ from typing import IO, Any
 import pandas as pd
 
 from gait import conventions as C
-from gait.live import METRIC_INFO, LiveAnalyzer, LiveSummary, interleaved_chunks, unit_label
+from gait.live import LiveAnalyzer, LiveSummary, interleaved_chunks
+from gait.live_baseline import METRIC_INFO, unit_label
 
 __all__ = ["DemoResult", "LiveView", "health_row", "run_live_demo"]
 

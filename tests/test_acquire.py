@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from gait import acquire
+from gait.acquire import recorder
 from gait.clocksync import fit_clock, unwrap_sensor_time
 from gait.io.rawlog import read_rawlog
 from gait.session import Session
@@ -465,9 +466,9 @@ def test_status_lines_redraw_on_a_terminal_and_are_plain_otherwise():
         def isatty(self):
             return True
 
-    live = acquire._Live("left", "AA:00:00:00:00:01", TinyImu(), 0, battery=77)
+    live = recorder._Live("left", "AA:00:00:00:00:01", TinyImu(), 0, battery=77)
     for out, escapes in ((io.StringIO(), False), (Tty(), True)):
-        st = acquire._Status(out, [live], 1.0)
+        st = recorder._Status(out, [live], 1.0)
         st.tick(1.0, force=True)
         st.tick(2.0, force=True)
         text = out.getvalue()

@@ -1,4 +1,4 @@
-"""Live form feedback while recording (gait.acquire + gait.live + gait.live_view) on the simulated backend.
+"""Live form feedback while recording (gait.acquire.recorder + gait.live + gait.live_view) on the simulated backend.
 
 The recordings run at 5x real time (live feedback is on automatically up to 10x), ~40 simulated seconds each.
 """
@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from gait import acquire
+from gait.acquire import recorder
 from gait.live import LiveAnalyzer
 
 try:
@@ -165,7 +166,7 @@ def test_status_counts_on_across_a_sensor_counter_rollover():
             self.t.append(np.asarray(tt))
 
     fb = Recorder()
-    live = acquire._Live("left", "AA:00:00:00:00:01", proto, 0, feedback=fb)
+    live = recorder._Live("left", "AA:00:00:00:00:01", proto, 0, feedback=fb)
     for i in range(0, len(payloads), 10):
         live.add(payloads[i : i + 10])
     assert live.samples == n and live.lost_samples == 0 and live.holes == 0
@@ -178,7 +179,7 @@ def test_live_feedback_that_cannot_keep_up_is_switched_off(tmp_path, monkeypatch
         time.sleep(0.2)
 
     monkeypatch.setattr(LiveAnalyzer, "feed", slow)
-    monkeypatch.setattr(acquire, "LIVE_WATCH_S", 0.5)
+    monkeypatch.setattr(recorder, "LIVE_WATCH_S", 0.5)
     out = io.StringIO()
     res = record_sim(tmp_path / "run.parquet", duration_s=10.0, out=out)
     assert "cannot keep up" in res.live_note

@@ -165,6 +165,7 @@ def _scan(args: argparse.Namespace) -> int:
 async def _scan_async(args: argparse.Namespace) -> int:
     from devices import ble
     from gait import acquire
+    from gait.acquire.common import device_errors
 
     timeout = parse_duration_s(args.timeout)
     if args.simulate:
@@ -174,7 +175,7 @@ async def _scan_async(args: argparse.Namespace) -> int:
         backend = sim.backend
     else:
         backend = ble.PLATFORM
-    with acquire._device_errors():
+    with device_errors():
         found = await ble.scan(timeout, backend=backend, include_unknown=args.all)
     try:
         pair = acquire.load_pair(simulated=backend.simulated) or {}
@@ -329,7 +330,7 @@ def _record(args: argparse.Namespace) -> int:
 def _baseline(paths: list[Path]) -> Any:
     """The runner's baseline from their (unweighted) sessions, each analysed offline."""
     import gait
-    from gait.live import Baseline
+    from gait.live_baseline import Baseline
 
     print(f"Analysing {len(paths)} baseline run(s) ...")
     results = []
