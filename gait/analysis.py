@@ -266,8 +266,20 @@ def _movement_onset(pre: Any, t: np.ndarray) -> float | None:
     """Time of the first still -> moving transition after >= 1 s of standing, if the recording starts still."""
     if pre.acc_only:
         return None
-    g = pre.frame[list(C.GYR_BF)].to_numpy()
-    moving = moving_mask(g, pre.fs, window_s=0.2)
+    # only the start of the recording matters: the moving mask of a prefix equals the whole one except within one
+    # window of the prefix's end (the smoothing runs from the start), so look at 30 s, then 4x more until decided
+    cols = [pre.frame[c].to_numpy() for c in C.GYR_BF]
+    n = cols[0].size
+    w = max(3, int(round(0.2 * pre.fs)))  # moving_mask's window
+    p = min(n, max(int(30 * pre.fs), 4 * w))
+    while True:
+        moving = moving_mask(np.column_stack([c[:p] for c in cols]), pre.fs, window_s=0.2)
+        if p == n:
+            break
+        if moving[: p - w].any():
+            moving = moving[: p - w]
+            break
+        p = min(n, 4 * p)
     if moving.size == 0 or moving[0]:
         return None
     first = int(np.argmax(moving))

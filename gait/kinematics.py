@@ -33,7 +33,10 @@
 
 **Foot**: 3-D strapdown per stride with zero-velocity updates at mid-stance (the foot is still in walking):
 initial tilt from gravity, orientation by quaternion products (a vectorized prefix product: Hillis-Steele doubling
-over the padded strides), gravity removed, velocity de-drifted linearly to zero at the next mid-stance.
+over the padded strides), gravity removed. The velocity error is fitted to the zero-velocity windows around both
+mid-stances (smoothed gyro norm < 20 deg/s) as a slow drift (tilt error: linear in time) plus a step at IC (the
+heel-strike transient is not resolved at ~200 Hz; gaitmap walk: stride length MAE 3.8 cm with the error spread
+linearly over the stride, 1.4 cm with the step), see :func:`_foot_velocity_error`.
 
 **Shank angle at IC**: ``theta`` at IC in degrees, positive when the ankle is ahead of the knee. It is relative to
 the tibia direction found by the alignment (gravity while standing: a tibia that leans when standing biases it by
@@ -49,6 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.ndimage import uniform_filter1d
 
 from gait import conventions as C
 from gait.events import _window_arg, lowpass
@@ -71,6 +75,13 @@ STANCE_FIT = (0.25, 0.55)
 QUIET_WINDOWS = ((0.20, 0.35), (0.25, 0.40), (0.30, 0.45), (0.35, 0.50), (0.40, 0.55), (0.45, 0.60))
 #: At most this many strides (evenly spread over the run) are used to fit the pendulum radius.
 R_FIT_STRIDES = 400
+#: Foot at rest (zero-velocity window around mid-stance): gyro norm, smoothed over FOOT_REST_SMOOTH_S, below this
+#: (rad/s; 20 deg/s, inside the 0.3-0.6 rad/s of foot ZUPT detectors). gaitmap walk: 10-45 deg/s all give 1.3-1.5 cm.
+FOOT_REST_GYR = np.deg2rad(20.0)
+FOOT_REST_SMOOTH_S = 0.05
+#: Ridge weight (s²) on the slow velocity-drift rate of the foot ZUPT fit, (velocity noise / prior drift rate)²
+#: = (0.01 m/s / (g sin 2 deg))² ≈ 1e-3: rest windows of a few samples fall back to linear de-drifting.
+FOOT_DRIFT_RIDGE = 1e-3
 
 
 @dataclass
@@ -173,20 +184,30 @@ def _next_rows(ev: pd.DataFrame) -> np.ndarray:
 
 @dataclass
 class _StanceWindows:
-    """Padded per-stride windows from the first fit sample of a stride to the last one of the next contact."""
+    """The fit samples of each stride (its two stance windows), laid end to end row after row.
+
+    Only these samples enter the fits, so nothing is padded to the longest stride (the padded matrix was ~5x larger).
+    """
 
     w0a: np.ndarray  # first fit sample of each row
-    start: np.ndarray  # first sample of each row
-    idx: np.ndarray  # (n, L) sample indices
-    idx_c: np.ndarray  # the same, clipped to the signal
-    valid: np.ndarray  # (n, L) inside the window
-    tau: np.ndarray  # (n, L) time from w0a (s)
-    m: np.ndarray  # (n, L) 1.0 on the fit samples (the two stance windows)
+    idx: np.ndarray  # (total,) sample index of every fit sample, clipped to the signal
+    offs: np.ndarray  # (n,) where each row starts in ``idx``
+    reps: np.ndarray  # (n,) number of fit samples of each row
+    tau: np.ndarray  # (total,) time from the row's w0a (s)
 
     def take(self, x: np.ndarray, rel: bool = False) -> np.ndarray:
-        """``x`` on the padded windows (relative to its value at ``w0a`` when ``rel``), 0 outside them."""
-        y = x[self.idx_c] - (x[self.w0a][:, None] if rel else 0.0)
-        return np.where(self.valid, np.nan_to_num(y), 0.0)
+        """``x`` on the fit samples (relative to its value at ``w0a`` when ``rel``), NaN and inf made finite."""
+        y = x[self.idx]
+        if rel:
+            y -= np.repeat(x[self.w0a], self.reps)
+        return y if np.isfinite(y).all() else np.nan_to_num(y)
+
+    def sum(self, y: np.ndarray) -> np.ndarray:
+        """Per row: the sum of ``y`` (given on the fit samples) over the row's fit samples (0 for none)."""
+        if y.size == 0:
+            return np.zeros(self.offs.size)
+        s = np.add.reduceat(y, np.minimum(self.offs, y.size - 1))
+        return s if self.reps.all() else np.where(self.reps > 0, s, 0.0)
 
 
 # --- shank --------------------------------------------------------------------------------------------------
@@ -198,19 +219,34 @@ def _shank(
     standing_angle_deg: float = 0.0,
 ) -> tuple[pd.DataFrame, dict, list[str]]:
     n_ev = len(ev)
-    out = pd.DataFrame(index=ev.index, columns=[C.STRIDE_LENGTH, C.SPEED, C.SHANK_ANGLE_IC], dtype=float)
     info: dict = {}
     warnings: list[str] = []
+    sl_all, sp, ang = np.full(n_ev, np.nan), np.full(n_ev, np.nan), np.full(n_ev, np.nan)
+
+    def result() -> pd.DataFrame:
+        return pd.DataFrame({C.STRIDE_LENGTH: sl_all, C.SPEED: sp, C.SHANK_ANGLE_IC: ang}, index=ev.index)
+
     w = frame[C.GYR_BF[1]].to_numpy()
     f_ap = frame[C.ACC_BF[0]].to_numpy()
     f_si = frame[C.ACC_BF[2]].to_numpy()
     seg = frame["segment"].to_numpy() if "segment" in frame else np.zeros(len(frame), dtype=np.int32)
     dt = 1.0 / fs
+
+    def integral(x: np.ndarray) -> np.ndarray:
+        """``_cumtrapz(x, dt)`` of a 1-D signal with fewer temporaries (bit-identical: halving is exact)."""
+        out = np.empty_like(x)
+        out[0] = 0.0
+        np.add(x[1:], x[:-1], out=out[1:])
+        np.cumsum(out[1:], out=out[1:])
+        out[1:] *= 0.5 * dt
+        return out
+
     # 1. integrated sagittal angle, restarted in each segment (a gap loses the orientation)
-    phi = _cumtrapz(w, dt)
+    phi = integral(w)
     seg_start = np.r_[0, np.flatnonzero(np.diff(seg)) + 1]
-    seg_id = np.cumsum(np.r_[True, np.diff(seg) != 0]) - 1
-    phi = phi - phi[seg_start][seg_id]
+    if seg_start.size > 1:  # (phi starts at 0 in a single segment)
+        seg_id = np.cumsum(np.r_[True, np.diff(seg) != 0]) - 1
+        phi = phi - phi[seg_start][seg_id]
     ic = ev["ic_idx"].to_numpy()
     to = ev["to_idx"].to_numpy()
     mst = ev["mst_idx"].to_numpy()
@@ -221,53 +257,78 @@ def _shank(
     has &= (m0 >= 0) & (m1 > m0)
     if not has.any():
         warnings.append("no pair of consecutive strides: stride length and shank angle need two stances")
-        return out, info, warnings
+        return result(), info, warnings
     # 2. per-stride tilt offset from the mean specific force over the stride
-    u = _cumtrapz(f_ap * np.cos(phi) - f_si * np.sin(phi), dt)
-    v = _cumtrapz(f_ap * np.sin(phi) + f_si * np.cos(phi), dt)
+    cos_p, sin_p = np.cos(phi), np.sin(phi)
+    x = f_ap * cos_p
+    x -= f_si * sin_p
+    u = integral(x)
+    np.multiply(f_ap, sin_p, out=x)
+    x += f_si * cos_p
+    v = integral(x)
+    del cos_p, sin_p, x
     a0, a1 = m0[has], m1[has]
     du, dv = u[a1] - u[a0], v[a1] - v[a0]
+    del u, v
     c_k = np.arctan2(du, dv)
     centres = 0.5 * (a0 + a1)
     # interpolate per segment (an offset is only meaningful inside its segment)
     c = np.full(w.size, np.nan)
-    seg_of_stride = seg_id[a0]
+    seg_of_stride = np.searchsorted(seg_start, a0, side="right") - 1
     for s in np.unique(seg_of_stride):  # per segment, not per sample
         sel = seg_of_stride == s
         lo = seg_start[s]
         hi = seg_start[s + 1] if s + 1 < seg_start.size else w.size
         c[lo:hi] = np.interp(np.arange(lo, hi), centres[sel], c_k[sel])
     theta = phi + c
+    del phi, c
     # 3. world-frame acceleration (x forward, z up) and the pendulum-reset velocity fit
     cos_t, sin_t = np.cos(theta), np.sin(theta)
-    ax = f_ap * cos_t - f_si * sin_t
-    az = f_ap * sin_t + f_si * cos_t - C.GRAVITY
-    # sensor velocity per metre of ankle-to-sensor distance up the tibia with the ankle fixed (v = w x r)
-    ipm_x, ipm_z = -w * cos_t, -w * sin_t
+    ax = f_ap * cos_t
+    ax -= f_si * sin_t
+    az = f_ap * sin_t
+    az += f_si * cos_t
+    az -= C.GRAVITY
+    vx_int = integral(ax if np.isfinite(ax).all() else np.nan_to_num(ax))
+    del ax
+    vz_int = integral(az if np.isfinite(az).all() else np.nan_to_num(az))
+    del az
+    # sensor velocity per metre of ankle-to-sensor distance up the tibia with the ankle fixed (v = w x r), on the
+    # fit samples only
+    neg_w = -w
+
+    def ipm(sw: _StanceWindows, trig: np.ndarray) -> np.ndarray:
+        y = neg_w[sw.idx] * trig[sw.idx]
+        return y if np.isfinite(y).all() else np.nan_to_num(y)
+
     ct0 = (to - ic)[has]
     nx = np.maximum(nxt[has], 0)
     ct1 = (to - ic)[nx]
-    vx_int = _cumtrapz(np.nan_to_num(ax), dt)
-    vz_int = _cumtrapz(np.nan_to_num(az), dt)
     n_rows = int(has.sum())
     sub = np.unique(np.linspace(0, n_rows - 1, min(n_rows, R_FIT_STRIDES)).astype(np.int64))
+    ic_has, ic_nx = ic[has], ic[nx]
 
     def stance_windows(fit: tuple[float, float], rows: np.ndarray | slice = slice(None)) -> _StanceWindows:
         """The fit samples of each stride (rows of the strides with a next stance): f_a-f_b of both contacts."""
         f_a, f_b = fit
-        i0, i1 = ic[has][rows], ic[nx][rows]
+        i0, i1 = ic_has[rows], ic_nx[rows]
         c0, c1 = ct0[rows], ct1[rows]
         w0a = i0 + (f_a * c0).astype(np.int64)
         w0b = i0 + (f_b * c0).astype(np.int64) + 1
         w1a = i1 + (f_a * c1).astype(np.int64)
         w1b = i1 + (f_b * c1).astype(np.int64) + 1
-        # the padded rows also cover both mid-stances (where the stride length is read)
-        start = np.minimum(w0a, m0[has][rows])
-        idx, valid = _padded(start, np.maximum(w1b, m1[has][rows] + 1))
-        tau = (idx - w0a[:, None]) * dt
-        fit_samples = ((idx >= w0a[:, None]) & (idx < w0b[:, None])) | ((idx >= w1a[:, None]) & (idx < w1b[:, None]))
-        m = (valid & fit_samples).astype(float)  # the two stance windows
-        return _StanceWindows(w0a, start, idx, np.clip(idx, 0, w.size - 1), valid, tau, m)
+        # [w0a, w0b) then [w1a, w1b) (a sample in both counted once)
+        n0 = np.maximum(w0b - w0a, 0)
+        b1 = np.maximum(w1a, w0b)
+        reps = n0 + np.maximum(w1b - b1, 0)
+        offs = np.zeros(reps.size, dtype=np.int64)
+        np.cumsum(reps[:-1], out=offs[1:])
+        p = np.arange(int(reps.sum()), dtype=np.int64) - np.repeat(offs, reps)  # position in the row
+        rel = p + np.repeat(b1 - w0b, reps) * (p >= np.repeat(n0, reps))  # sample - w0a
+        idx = np.repeat(w0a, reps) + rel
+        if idx.size and (idx.min() < 0 or idx.max() >= w.size):  # (gait.live's provisional last stance)
+            np.clip(idx, 0, w.size - 1, out=idx)
+        return _StanceWindows(w0a, idx, offs, reps, rel * dt)
 
     def fit_radius(sw: _StanceWindows) -> tuple[float, float]:
         """Run pendulum radius (median over strides) and the median rms misfit (m/s) of the stance windows.
@@ -276,27 +337,32 @@ def _shank(
         windows: with v0 and the drift removed per stride and axis, r of each stride by least squares over both
         axes (the vertical adds the tibia's rotation through the vertical), and the run's r as the median.
         """
-        m, tau = sw.m, sw.tau
-        mt = m * tau
-        s0, s1, s2 = m.sum(1), mt.sum(1), (mt * tau).sum(1)
+        tau = sw.tau
+        s0, s1, s2 = sw.reps.astype(float), sw.sum(tau), sw.sum(tau * tau)
         det = s0 * s2 - s1 * s1
         det = np.where(np.abs(det) > 1e-12, det, np.nan)
+        sums = {}
 
-        def resid_dot(y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        def lin(key: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            if key not in sums:
+                sums[key] = sw.sum(y), sw.sum(tau * y)
+            return sums[key]
+
+        def resid_dot(ky: str, y: np.ndarray, kz: str, z: np.ndarray) -> np.ndarray:
             """Per row: <y, z> on the fit samples after removing each one's least-squares line."""
-            sy, sty, sz, stz = (m * y).sum(1), (mt * y).sum(1), (m * z).sum(1), (mt * z).sum(1)
+            (sy, sty), (sz, stz) = lin(ky, y), lin(kz, z)
             quad = (sy * (s2 * sz - s1 * stz) + sty * (s0 * stz - s1 * sz)) / det
-            return (m * y * z).sum(1) - quad
+            return sw.sum(y * z) - quad
 
         dxs, dzs = sw.take(vx_int, rel=True), sw.take(vz_int, rel=True)
-        pxs, pzs = sw.take(ipm_x), sw.take(ipm_z)
-        pp = resid_dot(pxs, pxs) + resid_dot(pzs, pzs)
-        pdv = resid_dot(pxs, dxs) + resid_dot(pzs, dzs)
+        pxs, pzs = ipm(sw, cos_t), ipm(sw, sin_t)
+        pp = resid_dot("px", pxs, "px", pxs) + resid_dot("pz", pzs, "pz", pzs)
+        pdv = resid_dot("px", pxs, "dx", dxs) + resid_dot("pz", pzs, "dz", dzs)
         ok_r = np.isfinite(pp) & np.isfinite(pdv) & (pp > 1e-9)
         if ok_r.sum() < 3:
             return float("nan"), float("nan")
         r_fit = float(np.median(pdv[ok_r] / pp[ok_r]))
-        dd = resid_dot(dxs, dxs) + resid_dot(dzs, dzs)
+        dd = resid_dot("dx", dxs, "dx", dxs) + resid_dot("dz", dzs, "dz", dzs)
         misfit = (dd - 2 * r_fit * pdv + r_fit**2 * pp)[ok_r] / s0[ok_r]
         return r_fit, float(np.sqrt(max(float(np.median(misfit)), 0.0)))
 
@@ -336,42 +402,72 @@ def _shank(
     info["ankle_to_sensor_m"] = round(r, 4)
     info["stance_fit"] = [float(fit[0]), float(fit[1])]
     sw = stance_windows(fit)
-    idx, valid, tau, m = sw.idx, sw.valid, sw.tau, sw.m
-    mt = m * tau
-    s0, s1, s2 = m.sum(1), mt.sum(1), (mt * tau).sum(1)
+    tau = sw.tau
+    s0, s1, s2 = sw.reps.astype(float), sw.sum(tau), sw.sum(tau * tau)
     det = s0 * s2 - s1 * s1
     det = np.where(np.abs(det) > 1e-12, det, np.nan)
-
-    def line_fit(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per row: intercept and slope in tau of the least-squares line through y on the fit samples."""
-        sy, sty = (m * y).sum(1), (mt * y).sum(1)
-        return (s2 * sy - s1 * sty) / det, (s0 * sty - s1 * sy) / det
-
-    windowed = sw.take
-    Dx = windowed(vx_int, rel=True)
-    alpha, beta = line_fit(Dx - r * windowed(ipm_x))
-    vel = -alpha[:, None] + Dx - beta[:, None] * tau  # v0 = -alpha, drift slope beta
-    vel = np.where(valid, vel, 0.0)
-    pos = _cumtrapz(vel, dt, axis=1)
-    j0 = np.clip(m0[has] - sw.start, 0, idx.shape[1] - 1)
-    j1 = np.clip(m1[has] - sw.start, 0, idx.shape[1] - 1)
-    rows = np.arange(has.sum())
-    sl = pos[rows, j1] - pos[rows, j0]
-    dur = (m1[has] - m0[has]) * dt
+    # per row: intercept and slope in tau of the least-squares line through y on the fit samples
+    y = sw.take(vx_int, rel=True)
+    y -= r * ipm(sw, cos_t)
+    sy, sty = sw.sum(y), sw.sum(tau * y)
+    alpha, beta = (s2 * sy - s1 * sty) / det, (s0 * sty - s1 * sy) / det
+    # velocity = -alpha + Dx - beta * tau (v0 = -alpha, drift slope beta, Dx = vx_int - vx_int[w0a]); the stride
+    # length is its trapezoid integral from one mid-stance to the next, summed directly over the samples
+    L = a1 - a0
+    w0a = sw.w0a
+    if a1.max() >= w.size:  # samples past the end read the last one
+        vx_int = np.r_[vx_int, np.full(a1.max() + 1 - w.size, vx_int[-1])]
+    s_vx = np.add.reduceat(vx_int, np.column_stack([a0, a1]).ravel())[::2]  # sum over [a0, a1)
+    t_dx = s_vx + 0.5 * (vx_int[a1] - vx_int[a0]) - L * vx_int[w0a]
+    t_tau = L * (0.5 * (a0 + a1) - w0a) * dt
+    sl = (t_dx - alpha * L - beta * t_tau) * dt
+    dur = L * dt
     # 4. outputs
-    sl_all = np.full(n_ev, np.nan)
     sl_all[has] = sl
-    out[C.STRIDE_LENGTH] = sl_all
-    sp = np.full(n_ev, np.nan)
     sp[has] = sl / dur
-    out[C.SPEED] = sp
     ang = np.where(ic >= 0, theta[np.clip(ic, 0, w.size - 1)], np.nan)
-    out[C.SHANK_ANGLE_IC] = np.rad2deg(ang) + standing_angle_deg
+    ang = np.rad2deg(ang) + standing_angle_deg
     info["shank_model"] = "sagittal"
-    return out, info, warnings
+    return result(), info, warnings
 
 
 # --- foot ---------------------------------------------------------------------------------------------------
+def _rest_runs(rest: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last index of the run of ``rest`` samples holding each index ``at`` (``at`` when not at rest)."""
+    edge = np.flatnonzero(rest[1:] != rest[:-1]) + 1
+    first = np.r_[0, edge]
+    last = np.r_[edge, rest.size] - 1
+    k = np.searchsorted(first, at, side="right") - 1
+    ok = rest[at]
+    return np.where(ok, first[k], at), np.where(ok, last[k], at)
+
+
+def _foot_velocity_error(
+    vel: np.ndarray, rest: np.ndarray, step: np.ndarray, end: np.ndarray, dt: float, ridge: float = FOOT_DRIFT_RIDGE
+) -> np.ndarray:
+    """Velocity error (n, L, 3) of integrated foot velocities ``vel``: ``v0 + s t + d H(t - t_step)``.
+
+    Why this shape: a tilt error leaks gravity at a constant rate (``s``, linear in time), and the heel-strike
+    transient (a few ms, up to the accelerometer's range) is not resolved at ~200 Hz, so its integral leaves a
+    random velocity step ``d`` at IC (gaitmap walk: velocity drifts of 0.1-0.7 m/s appear at IC; spread linearly
+    over the stride they gave 3.8 cm stride length MAE, as a step at IC 1.4 cm). Least squares per stride and axis
+    over the ``rest`` samples (both zero-velocity windows, which hold samples 0 and ``end``; ``step`` is the index
+    of the IC between them). Only the slopes inside the windows tell drift from step, so ``s`` has a ridge towards
+    the classic end-to-end drift rate: with windows too short to show a slope this is linear de-drifting.
+    """
+    rows = np.arange(vel.shape[0])
+    t = np.arange(vel.shape[1]) * dt
+    h = (np.arange(vel.shape[1])[None, :] >= step[:, None]).astype(float)
+    m = rest.astype(float)
+    mb = (m, m * t, m * h)  # rest-masked basis functions 1, t, H
+    s0, s1, s2, sh, sth = m.sum(1), mb[1].sum(1), (mb[1] * t).sum(1), mb[2].sum(1), (mb[1] * h).sum(1)
+    a = np.stack([np.stack([s0, s1, sh], -1), np.stack([s1, s2 + ridge, sth], -1), np.stack([sh, sth, sh], -1)], -2)
+    rhs = np.stack([np.einsum("nl,nld->nd", b, vel) for b in mb], axis=1)
+    rhs[:, 1] += ridge * (vel[rows, end] - vel[:, 0]) / np.maximum(end * dt, dt)[:, None]
+    coef = np.linalg.solve(a + 1e-12 * np.eye(3), rhs)  # (n, 3 basis functions, 3 axes)
+    return coef[:, None, 0] + t[None, :, None] * coef[:, None, 1] + h[..., None] * coef[:, None, 2]
+
+
 def _foot(frame: pd.DataFrame, ev: pd.DataFrame, fs: float, side: str) -> tuple[pd.DataFrame, dict, list[str]]:
     n_ev = len(ev)
     out = pd.DataFrame(index=ev.index, columns=[C.STRIDE_LENGTH, C.SPEED, C.FOOT_ANGLE_IC], dtype=float)
@@ -409,9 +505,17 @@ def _foot(frame: pd.DataFrame, ev: pd.DataFrame, fs: float, side: str) -> tuple[
     vel = _cumtrapz(a_w, dt, axis=1)
     L = a1 - a0
     rows = np.arange(has.sum())
-    frac = np.clip((idx - a0[:, None]) / np.maximum(L, 1)[:, None], 0.0, 1.0)
-    v_end = vel[rows, L]
-    vel = vel - frac[..., None] * v_end[:, None, :]
+    # zero-velocity windows: the run of rest samples around each mid-stance, from a0 to the stride's toe-off at
+    # most and from the next IC at least to a1; the velocity error fitted there (drift + step at IC) is removed
+    gn = uniform_filter1d(np.linalg.norm(gyr, axis=1), max(1, int(FOOT_REST_SMOOTH_S * fs)), mode="nearest")
+    rest_first, rest_last = _rest_runs(gn < FOOT_REST_GYR, np.r_[a0, a1])
+    to0 = ev["to_idx"].to_numpy()[has]
+    r0 = np.clip(rest_last[: a0.size], a0, np.where(to0 > a0, np.minimum(to0, a1), a1)) - a0
+    ic1 = np.minimum(np.maximum(ic[np.maximum(nxt, 0)][has], a0 + r0 + 1), a1)  # the IC that ends the swing
+    r1 = np.clip(rest_first[a0.size :], ic1, a1) - a0
+    j = np.arange(idx.shape[1])[None, :]
+    rest = valid & ((j <= r0[:, None]) | (j >= r1[:, None]))
+    vel = vel - _foot_velocity_error(vel, rest, ic1 - a0, L, dt)
     vel = np.where(valid[..., None], vel, 0.0)
     pos = _cumtrapz(vel, dt, axis=1)
     end = pos[rows, L]
@@ -461,18 +565,22 @@ def stride_kinematics(
     vertical), added to the shank angles.
     """
     cols = [C.STRIDE_LENGTH, C.SPEED, C.SHANK_ANGLE_IC, C.FOOT_ANGLE_IC, C.PEAK_TIBIAL_ACCEL]
-    res = pd.DataFrame(np.nan, index=events.index, columns=cols)
+    res = {c_: np.full(len(events), np.nan) for c_ in cols}  # the frame is built once, at the end
+
+    def result(*args: object) -> KinematicsResult:
+        return KinematicsResult(pd.DataFrame(res, index=events.index), *args)
+
     if len(events) == 0:
-        return KinematicsResult(res)
+        return result()
     acc3 = frame[list(C.ACC_BF)].to_numpy()
     acc_norm = np.sqrt(np.einsum("ij,ij->i", acc3, acc3))
     res[C.PEAK_TIBIAL_ACCEL] = _pta(acc_norm, events["ic_idx"].to_numpy(), fs)
     if not np.isfinite(frame[C.GYR_BF[1]].to_numpy()).all():
-        return KinematicsResult(res, {}, ["no gyroscope: stride length, speed and segment angles are not computed"])
+        return result({}, ["no gyroscope: stride length, speed and segment angles are not computed"])
     if placement == "foot":
         k, info, warns = _foot(frame, events, fs, side)
     else:
         k, info, warns = _shank(frame, events, fs, ankle_to_sensor_m, standing_angle_deg)
     for c_ in k.columns:
         res[c_] = k[c_].to_numpy()
-    return KinematicsResult(res, info, warns)
+    return result(info, warns)

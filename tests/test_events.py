@@ -152,3 +152,39 @@ def test_fukuchi_virtual_shank_events_vs_force_plate(shared_data) -> None:
             assert f1 >= 0.98, (name, side, f1)
             assert np.nanmedian(np.abs(e_ic)) <= 0.015, (name, side)
             assert np.nanmedian(np.abs(e_to[matched])) <= 0.015, (name, side)
+
+
+# --- foot: gait initiation / termination steps and segments that start inside a swing ------------------------
+def _swing_train(fs: float, peaks_rad_s: list[float], stride_s: float = 1.1) -> np.ndarray:
+    """A foot-like low-passed gyr_ml: one positive swing lobe per stride, a push-off dip before it, flat stance."""
+    t = np.arange(int((len(peaks_rad_s) + 1) * stride_s * fs)) / fs
+    x = np.zeros_like(t)
+    for k, a in enumerate(peaks_rad_s):
+        c = (k + 0.7) * stride_s
+        x += a * np.exp(-0.5 * ((t - c) / 0.08) ** 2)  # swing
+        x -= 0.8 * a * np.exp(-0.5 * ((t - c + 0.2) / 0.04) ** 2)  # push-off before it
+    return x
+
+
+def test_foot_mid_swing_finds_small_initiation_and_termination_swings() -> None:
+    from gait.events import MS_REL_THR, MS_REL_THR_FOOT, _mid_swings
+
+    fs = 100.0
+    # first and last swings at 25 % of the steady rate, as a gait-initiation and a closing step
+    x = _swing_train(fs, [1.5, 6.0, 6.0, 6.0, 6.0, 1.5])
+    assert _mid_swings(x, fs, MS_REL_THR_FOOT).size == 6
+    assert _mid_swings(x, fs, MS_REL_THR).size == 4  # the shank threshold keeps out stance rotation of that size
+    # below the absolute floor nothing counts, however quiet the neighbourhood
+    assert _mid_swings(_swing_train(fs, [0.5, 0.5, 0.5]), fs, MS_REL_THR_FOOT).size == 0
+
+
+def test_mid_swing_at_the_start_of_a_segment_that_begins_inside_a_swing() -> None:
+    from gait.events import _mid_swings
+
+    fs = 100.0
+    x = _swing_train(fs, [6.0, 6.0, 6.0, 6.0])
+    first = int(0.75 * 1.1 * fs)  # a gap swallowed the first swing's peak: the segment starts just after it
+    ms = _mid_swings(x[first:], fs)
+    assert ms[0] == 0 and ms.size == 4
+    rising = int(0.65 * 1.1 * fs)  # starting before the peak: the peak itself is found, no extra candidate
+    assert _mid_swings(x[rising:], fs).size == 4
