@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -60,8 +60,9 @@ class AnalysisResult:
         return f"AnalysisResult(strides={n}, warnings={len(self.warnings)})"
 
 
-def _inputs(source: Any, placement: str | None, fs: float | None) -> tuple[dict, dict, dict]:
-    """-> per-side dict(t, acc, gyr), per-side placement, per-side nominal rate, from the accepted inputs."""
+def _inputs(source: Any, placement: str | None, fs: float | None) -> tuple[dict, dict, dict, bool]:
+    """-> per-side dict(t, acc, gyr), per-side placement, per-side nominal rate, and whether the two sides are
+    known to share one clock (:attr:`gait.session.SessionMeta.clocks_aligned`), from the accepted inputs."""
     if isinstance(source, str | os.PathLike):
         from gait.session import Session
 
@@ -70,15 +71,16 @@ def _inputs(source: Any, placement: str | None, fs: float | None) -> tuple[dict,
         arrays = {s: source.arrays(s) for s in source.sides}
         places = {s: placement or source.meta.placement.get(s, "shank") for s in arrays}
         rates = {s: fs or source.meta.sample_rate_hz.get(s) for s in arrays}
-        return arrays, places, rates
+        return arrays, places, rates, bool(source.meta.clocks_aligned)
     if hasattr(source, "left") and hasattr(source, "right") and hasattr(source, "sample_rate_hz"):  # SynthRun
         arrays = {"left": source.left, "right": source.right}
-        return arrays, {s: placement or "shank" for s in arrays}, {s: fs or source.sample_rate_hz for s in arrays}
+        places = {s: placement or "shank" for s in arrays}
+        return arrays, places, {s: fs or source.sample_rate_hz for s in arrays}, False
     if isinstance(source, Mapping):
         arrays = {s: v for s, v in source.items() if s in C.SIDES and v is not None}
         if not arrays:
             raise AnalysisError("give samples as {'left': dict(t=, acc=, gyr=), 'right': ...}")
-        return arrays, {s: placement or "shank" for s in arrays}, {s: fs for s in arrays}
+        return arrays, {s: placement or "shank" for s in arrays}, {s: fs for s in arrays}, False
     raise AnalysisError(
         f"cannot analyse a {type(source).__name__}: give a gait.Session, a session file path or per-side arrays"
     )
@@ -105,7 +107,8 @@ def analyze(
         ``"shank"`` or ``"foot"``; default: from the session metadata (else shank).
     clock_offset_s
         ``"auto"`` estimates the right-minus-left clock offset from the IC alternation (see
-        :func:`gait.metrics.clock_offset`), a number applies a known offset, ``None`` trusts the clocks as they are.
+        :func:`gait.metrics.clock_offset`; for a session whose sides share one clock, ``meta.clocks_aligned``, it
+        is only reported, in ``info["clock"]``), a number applies a known offset, ``None`` trusts the clocks.
     ankle_to_sensor_m
         Distance of the sensor above the stance pivot (m) for the pendulum reset; fitted per leg when None. The
         pivot sits ~2-3 cm below the ankle joint while the foot rolls (Fukuchi), so give the measured sensor
@@ -125,7 +128,7 @@ def analyze(
     >>> sorted(res.strides["side"].unique())
     ['left', 'right']
     """
-    arrays, places, rates = _inputs(session_or_path, placement, sample_rate_hz)
+    arrays, places, rates, clocks_aligned = _inputs(session_or_path, placement, sample_rate_hz)
     warnings: list[str] = []
     info: dict[str, Any] = {"placement": places, "alignment": {}, "gyro_bias": {}, "kinematics": {}}
     per_side: dict[str, pd.DataFrame] = {}
@@ -190,12 +193,18 @@ def analyze(
     # clock alignment of the right sensor onto the left one
     if "left" in per_side and "right" in per_side and clock_offset_s is not None:
         if clock_offset_s == "auto":
+            # the IC alternation gives the offset modulo a stride; the still -> moving onsets pick the multiple only
+            # for clocks of unknown relation: the feet start up to a step apart, so on one clock they would move a
+            # side by half or a whole stride (13 of 76 IPOL walks did before this rule)
             co = clock_offset(
                 per_side["left"][C.IC_TIME].to_numpy(),
                 per_side["right"][C.IC_TIME].to_numpy(),
-                onset_left_s=onsets.get("left"),
-                onset_right_s=onsets.get("right"),
+                onset_left_s=None if clocks_aligned else onsets.get("left"),
+                onset_right_s=None if clocks_aligned else onsets.get("right"),
             )
+            if clocks_aligned and co.applied:  # one clock: what the alternation sees is the runner's step asymmetry
+                co = replace(co, applied=False, note=f"offset {co.offset_s * 1000:.1f} ms not applied: the session's "
+                             "two sensors share one clock (a step-time asymmetry, not a clock offset)")
         else:
             from gait.metrics import ClockOffset
 

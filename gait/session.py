@@ -61,6 +61,22 @@ class SessionMeta:
     def total_load_kg(self) -> float:
         return float(sum(self.load_kg.values()))
 
+    @property
+    def clocks_aligned(self) -> bool:
+        """Whether both sides are known to share one time base (to well under a step).
+
+        True for a ``gait record`` session (every sensor clock fitted to the host clock), an import whose sides
+        have synchronised or absolute clocks, or a session whose maker set ``extra["clocks_aligned"]`` (e.g. a
+        dataset with one packet counter for both feet). The analysis then never moves one side by whole strides.
+        """
+        e = self.extra or {}
+        if "clocks_aligned" in e:
+            return bool(e["clocks_aligned"])
+        if "acquisition" in e:
+            return True
+        imp = e.get("import")
+        return bool(imp.get("clock_aligned")) if isinstance(imp, Mapping) else False
+
 
 def _per_side(value: Any, sides: tuple[str, ...], name: str, cast: type) -> dict[str, Any]:
     if value is None:

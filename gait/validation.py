@@ -17,7 +17,6 @@ value (e.g. ``median_abs`` for event times, ``mae`` for stride length, ``value``
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -668,6 +667,7 @@ def gaitmap_session(data_root: PathLike | None = None) -> tuple[Any, pd.DataFram
         sample_rate_hz=g["fs_hz"],
         label="gaitmap example walk (raw axes)",
         notes="gaitmap example_data imu_sample_not_rotated.csv (MIT)",
+        extra={"clocks_aligned": True},  # one file, one time column for both feet
     )
     return session, g["reference"], g
 
@@ -723,6 +723,7 @@ def ipol_session(
         label=f"ipol {trial_id}",
         gaps={s: [list(g) for g in v] for s, v in gaps.items() if v},
         notes="IPOL healthy gait (Voisard et al. 2023, AGPL-3.0), packet-counter clock",
+        extra={"clocks_aligned": True},  # both feet on the one packet counter
     )
     fs = tr.fs_hz
     t0, t1 = (float(v) / fs for v in tr.meta["TrialBoundaries"])  # type: ignore[union-attr]
@@ -767,15 +768,13 @@ def validate_ipol(
     Strides overlapping the U-turn or a packet-loss gap are left out of both the reference and the detections;
     the rest are pooled over trials (``trial="all"``), or also reported per trial with ``per_trial``. The two
     foot sensors of a trial share one clock (the Awinda packet counter, on which the reference events are
-    given), so the default analyzer trusts it (``clock_offset_s=None``) instead of estimating a left/right
-    offset: the estimate from the IC alternation is only defined modulo a stride, and the still -> walking
-    onsets that pick the multiple differ by up to a step in walking, so "auto" shifted the right foot by half
-    or a whole stride in 13 of the 76 trials (the "half-stride lock" of 9-1 and 11-3).
+    given), and the sessions say so (``extra["clocks_aligned"]``): the left/right offset estimated from the IC
+    alternation is only defined modulo a stride, and the still -> walking onsets that picked the multiple for
+    clocks of unknown relation differ by up to a step in walking, which shifted the right foot by half or a
+    whole stride in 13 of the 76 trials (the "half-stride lock" of 9-1 and 11-3).
     """
     from gait.io.public import ipol_trial_ids
 
-    if analyze is None:
-        analyze = functools.partial(_default_analyzer(), clock_offset_s=None)
     ids = list(trials) if trials is not None else ipol_trial_ids(data_root)
     rows: list[dict] = []
     comps = []

@@ -306,3 +306,41 @@ def test_still_seconds_counts_only_flat_windows() -> None:
     acc = np.tile([0.0, 0.0, 9.81], (int(60 * fs), 1)) + rng.normal(0, 0.02, (int(60 * fs), 3))
     acc[int(20 * fs) : int(40 * fs)] += rng.normal(0, 8.0, (int(20 * fs), 3))  # 20 s of running in the middle
     assert still_seconds(acc, fs) == pytest.approx(40.0)
+
+
+@pytest.mark.parametrize(
+    ("extra", "aligned"),
+    [
+        ({}, False),
+        ({"acquisition": {"backend": "simulated"}}, True),  # `gait record`: every sensor fitted to the host clock
+        ({"import": {"format": "csv", "clock_aligned": True}}, True),
+        ({"import": {"format": "csv", "clock_aligned": False}}, False),
+        ({"acquisition": {}, "clocks_aligned": False}, False),  # an explicit statement wins
+    ],
+)
+def test_session_says_whether_its_clocks_are_aligned(extra: dict, aligned: bool) -> None:
+    from gait.session import SessionMeta
+
+    assert SessionMeta(extra=extra).clocks_aligned is aligned
+
+
+def test_a_step_asymmetry_on_one_clock_is_not_corrected_away() -> None:
+    """15 % step-time asymmetry, both sensors on one clock: the IC alternation sees a 28 ms 'offset'. With clocks
+    of unknown relation the engine must take it for a clock offset (and the asymmetry vanishes); a session that
+    says its clocks are aligned (a `gait record` session, IPOL's packet counter) keeps the runner's asymmetry."""
+    from gait.synth import simulate_session
+
+    out = {}
+    for aligned in (False, True):
+        session, truth = simulate_session(
+            seed=4, duration_s=60, step_time_asym=0.15, clock_offset_s=0.0, clock_drift_ppm=0.0
+        )
+        session.meta.extra["clocks_aligned"] = aligned
+        res = gait.analyze(session)
+        st = res.strides[res.strides[C.VALID]].groupby(C.SIDE)[C.STEP_TIME].mean()
+        out[aligned] = (res.info["clock"], st["right"] - st["left"])
+    true_diff = truth.groupby(C.SIDE)[C.STEP_TIME].mean().pipe(lambda m: m["right"] - m["left"])
+    assert true_diff < -0.05
+    assert out[False][0]["applied"] and abs(out[False][1]) < 0.01  # unknown clocks: read as an offset
+    assert not out[True][0]["applied"] and "share one clock" in out[True][0]["note"]
+    assert out[True][1] == pytest.approx(true_diff, abs=0.003)
