@@ -150,6 +150,8 @@ class VirtualPeripheral:
         self._callbacks: dict[str, NotifyCallback] = {}
         self._streaming = False
         self._resync = False
+        self._resync_at = 0.0  # world time at which streaming (re)started: it streams from there on
+        self._dropped = False  # the link was lost while streaming and the host has not restarted it yet
         self._next = 0
         self._overrides: dict[int, list[bytes]] = {}
         self._drops_done: set[int] = set()
@@ -221,7 +223,8 @@ class VirtualPeripheral:
 
     def _tick(self, now: float) -> None:
         if self._resync:
-            self._next = max(self._next, int(np.searchsorted(self._ready, now, side="left")))
+            at = min(self._resync_at, now)
+            self._next = max(self._next, int(np.searchsorted(self._ready, at, side="left")))
             self._resync = False
         end = int(np.searchsorted(self._ready, now, side="right"))
         start = self._next
@@ -277,6 +280,9 @@ class VirtualPeripheral:
         self._down_until = (self._now() if at is None else at) + down_s
         client = self._client
         if client is not None:
+            self._dropped = self._streaming
+            if self.radio is not None:
+                self.radio._host_busy()
             self._detach()
             client._link_lost()
 
@@ -357,6 +363,8 @@ class VirtualPeripheral:
         self._streaming = on
         if on:
             self._resync = True
+            self._resync_at = self._now()
+            self._dropped = False
         if self.radio is not None:
             self.radio._stream_changed(self, on)
 
@@ -429,8 +437,15 @@ class SimulatedRadio:
     """The air between the host and the virtual peripherals: advertising, connections, the world clock.
 
     ``speedup`` is how many world seconds pass per host second (``math.inf``: as fast as the machine allows, the
-    world advancing ``burst_s`` per tick); ``start_after`` is how many peripherals must be streaming before the
-    world clock starts (2 for a pair of ankles, so neither loses the start of the run).
+    world advancing ``burst_s``, 0.5 to 1.5 times at random, per tick); ``start_after`` is how many peripherals
+    must be streaming before the world clock starts (2 for a pair of ankles, so neither loses the start of the run).
+
+    As fast as possible, the world clock has no fixed relation to host time (a host recording it stamps arrivals
+    with :meth:`now`, see ``Backend.clock``), and it must not outrun what the host does in host time: while a
+    sensor whose link was lost is being reconnected (a scan or connection attempt within ``hold_s`` host seconds),
+    and for ``hold_s`` after any stream stopped (the host closing the sensors one by one), the world advances at
+    ``catchup_speedup`` world seconds per host second, so a 5 s dropout stays about 5 s and a recording stopped
+    after N seconds holds about N seconds of every sensor.
     """
 
     def __init__(
@@ -442,6 +457,8 @@ class SimulatedRadio:
         connect_delay_s: float = 0.005,
         start_after: int = 1,
         burst_s: float = 0.25,
+        catchup_speedup: float = 20.0,
+        hold_s: float = 2.0,
     ):
         if not speedup > 0:
             raise ValueError(f"speedup must be positive, got {speedup}")
@@ -451,6 +468,11 @@ class SimulatedRadio:
         self.connect_delay_s = connect_delay_s
         self.start_after = start_after
         self.burst_s = burst_s
+        self.catchup_speedup = catchup_speedup
+        self.hold_s = hold_s
+        self._busy_at = -math.inf  # host monotonic time of the last reconnection activity (drop, scan, connect)
+        self._stopped_at = -math.inf  # host monotonic time a stream last stopped
+        self._jitter = np.random.default_rng(0)
         self.peripherals: dict[str, VirtualPeripheral] = {}
         self._started: set[str] = set()
         self._streaming: dict[str, VirtualPeripheral] = {}
@@ -518,17 +540,40 @@ class SimulatedRadio:
                 self._ticker = asyncio.get_running_loop().create_task(self._run())
         else:
             self._streaming.pop(p.address, None)
+            self._stopped_at = time.monotonic()
+
+    def _host_busy(self) -> None:
+        """The host is reconnecting a sensor (a link was lost, a scan or a connection attempt is under way)."""
+        self._busy_at = time.monotonic()
+
+    def _reconnecting(self) -> bool:
+        """As fast as possible: is the host reconnecting a lost sensor (then the world keeps to host pace)?"""
+        if time.monotonic() - self._busy_at > self.hold_s:
+            return False
+        return any(p._dropped and p.powered for p in self.peripherals.values())
+
+    def _paced(self) -> bool:
+        """As fast as possible: must the world keep to host pace now (a reconnection, or streams being stopped)?"""
+        return time.monotonic() - self._stopped_at <= self.hold_s or self._reconnecting()
 
     async def _run(self) -> None:
         fast = math.isinf(self.speedup)
-        while self._streaming:
+        last = time.monotonic()
+        while self._streaming or (fast and self._reconnecting()):
+            paced = False
             if self._world0 is not None:
                 if fast:
-                    self._world += self.burst_s
+                    mono = time.monotonic()
+                    paced = self._paced()
+                    if paced:
+                        self._world += min(self.burst_s, (mono - last) * self.catchup_speedup)
+                    else:  # a jittered burst, as connection events are: a fixed step would alias with the packets
+                        self._world += self.burst_s * (0.5 + float(self._jitter.random()))
+                    last = mono
                 now = self.now()
                 for p in list(self.peripherals.values()):
                     p._advance(now)
-            await asyncio.sleep(0 if fast and self._world0 is not None else self.tick_s)
+            await asyncio.sleep(0 if fast and self._world0 is not None and not paced else self.tick_s)
 
 
 #: The default radio, used when no ``radio=`` is given to the backend classes.
@@ -568,6 +613,7 @@ class SimulatedScanner(BaseBleakScanner):
 
     async def _advertise(self) -> None:
         while True:
+            self.radio._host_busy()
             for p in list(self.radio.peripherals.values()):
                 if not p.advertising:
                     continue
@@ -611,6 +657,7 @@ class SimulatedClient(BaseBleakClient):
     async def connect(self, pair: bool = False, **kwargs: Any) -> None:
         timeout = float(kwargs.get("timeout", self._timeout))
         p = self.radio.get(self.address)
+        self.radio._host_busy()
         await asyncio.sleep(self.radio.connect_delay_s)
         if p is None or not p.connectable:
             # a switched-off or vanished sensor never answers: like BlueZ, give up after the timeout

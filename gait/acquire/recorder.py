@@ -7,6 +7,13 @@ A live status line per sensor shows rate, drops and battery; live form feedback 
 stream, :mod:`gait.live_view` on a terminal) runs beside it and is switched off, with one line, by any error or
 when it cannot keep up - never the recording. Ctrl-C (or ``duration_s``) ends the recording cleanly; the raw log
 is then decoded into a :class:`gait.Session` (:mod:`gait.acquire.decode`).
+
+Time: the raw log stamps every frame with host monotonic ns, and its header says how many backend seconds pass per
+host second (``time_scale``: 1 for real sensors, the speedup of a simulation). A simulation run as fast as possible
+(``--speedup max``) has no such ratio - its world clock advances in bursts, unrelated to host time - so there the
+frames are stamped with the backend's own clock (its world time, in ns) and ``time_scale`` is 1: decoding then
+fits each sensor to the simulated world, as it fits real sensors to the host. ``duration_s``, the elapsed time of
+the status lines and their rates are in backend seconds (simulated seconds and Hz; real ones for real sensors).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import contextlib
 import math
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -96,6 +104,34 @@ def _specs(
     if len(set(addresses)) != len(addresses):
         raise AcquisitionError("the same sensor is named for two sides; give two different sensors")
     return specs
+
+
+class _BackendStampedSink(deque):
+    """The notification queue of a backend whose clock does not advance with host time (a simulation run as fast as
+    possible): every item is re-stamped, as it is appended, with the backend clock in ns instead of host monotonic
+    ns. The radio calls back from inside its tick, so the stamp is the simulated time the notification arrived."""
+
+    def __init__(self, now_ns: Callable[[], int]):
+        super().__init__()
+        self._now_ns = now_ns
+
+    def append(self, item: tuple[int, int, Any]) -> None:
+        super().append((self._now_ns(), item[1], item[2]))
+
+
+def _stamp_clock(backend: Any) -> tuple[Callable[[], int] | None, float]:
+    """How to stamp the raw log's frames: ``(None, time_scale)`` for host monotonic ns (real sensors, a simulation
+    at a finite speedup: ``time_scale`` backend seconds per host second), or ``(now_ns, 1.0)`` for a backend whose
+    clock has no fixed ratio to host time (``time_scale`` infinite), stamped with its own clock."""
+    scale = float(backend.time_scale)
+    if math.isfinite(scale) or backend.clock is None:
+        return None, scale
+    clock = backend.clock
+
+    def now_ns() -> int:
+        return int(round(clock() * 1e9))
+
+    return now_ns, 1.0
 
 
 # --- live status --------------------------------------------------------------------------------------------------
@@ -333,6 +369,7 @@ class _Status:
         self.every = 0.5 if self.tty else plain_every_s
         self.t_start = time.monotonic()
         self.t_last = self.t_start
+        self.e_last = 0.0  # backend seconds elapsed at the last rate update
         self.drawn = 0
         self.hidden = False  # rates only: the live view shows the sensors instead
 
@@ -354,13 +391,14 @@ class _Status:
         if not force and now - self.t_last < self.every:
             return
         dt = max(now - self.t_last, 1e-9)
+        span = elapsed_s - self.e_last  # backend seconds: rates in the sensors' own (simulated) Hz
         # a forced tick soon after the last one keeps the rates (the final window is too short to measure)
-        if dt >= 0.5 * self.every or not any(math.isfinite(v.rate) for v in self.lives):
+        if span > 0 and (dt >= 0.5 * self.every or not any(math.isfinite(v.rate) for v in self.lives)):
             for live in self.lives:
-                scale = self.time_scale
-                live.rate = live.window_samples / (dt * scale) if math.isfinite(scale) else math.nan
+                live.rate = live.window_samples / span
                 live.window_samples = 0
             self.t_last = now
+            self.e_last = elapsed_s
         if self.hidden:
             return
         if self.tty:
@@ -466,6 +504,7 @@ class RecordResult:
     rawlog_path: Path
     session: Session | None
     stats: dict[str, dict[str, Any]]
+    #: how long it recorded, in the backend's seconds (a simulation's simulated seconds, also at ``--speedup max``)
     duration_s: float
     wall_s: float
     cpu_s: float
@@ -567,11 +606,15 @@ async def record_async(
         protos.append(protocol_for(family, s.config, protocols))
 
     time_scale = backend.time_scale
+    # the stamps of the raw log's frames: host monotonic ns (stamp_ns None), or the backend clock's (see the
+    # module docstring); ``stamp_scale`` backend seconds per stamp second
+    stamp_ns, stamp_scale = _stamp_clock(backend)
     header = {
         "format": RAWLOG_FORMAT,
         "version": 1,
         "start_time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "time_scale": time_scale if math.isfinite(time_scale) else None,
+        "time_scale": stamp_scale,
+        "clock": "host" if stamp_ns is None else "backend",
         "backend": backend.name,
         "label": label,
         "load_kg": float(load_kg),
@@ -580,7 +623,12 @@ async def record_async(
         "placement": placement,
     }
     writer = RawLogWriter(rawlog_path, header, flush_interval_s=FLUSH_INTERVAL_S)
-    group = ble.SensorGroup(backend, connect_timeout_s=connect_timeout_s, scan_timeout_s=min(scan_timeout_s, 5.0))
+    group = ble.SensorGroup(
+        backend,
+        None if stamp_ns is None else _BackendStampedSink(stamp_ns),
+        connect_timeout_s=connect_timeout_s,
+        scan_timeout_s=min(scan_timeout_s, 5.0),
+    )
     lives: dict[int, _Live] = {}
     for s, proto in zip(specs, protos, strict=True):
         f = found[s.address]
@@ -596,7 +644,7 @@ async def record_async(
         }
         number = writer.add_device(info)
         group.add(f, proto, label=s.side, number=number)
-        lives[number] = _Live(s.side, f.address, proto, number, time_scale=time_scale)
+        lives[number] = _Live(s.side, f.address, proto, number, time_scale=stamp_scale)
     status = _Status(out, list(lives.values()), time_scale) if out is not None else None
     feedback, live_note = _start_feedback(live, baseline, bell, placement, time_scale, protos, status, out)
     for lv in lives.values():
@@ -609,7 +657,8 @@ async def record_async(
         if status:
             status.message(text)
 
-    t0_ns = time.monotonic_ns()  # the origin of session time, and so of the live analysis's host clock
+    now_ns = stamp_ns or time.monotonic_ns
+    t0_ns = now_ns()  # the origin of session time, and so of the live analysis's host clock
     for lv in lives.values():
         lv.t0_ns = t0_ns
     writer.event("start", t_ns=t0_ns)
@@ -638,11 +687,11 @@ async def record_async(
             installed = True
     clock = backend.clock or time.monotonic
     c0, h0, p0 = clock(), time.monotonic(), time.process_time()
-    elapsed = 0.0
+    elapsed = previous = 0.0
     try:
         while not stop.is_set():
             pump()
-            elapsed = clock() - c0
+            previous, elapsed = elapsed, clock() - c0
             if status:
                 status.tick(elapsed)
             if feedback is not None:
@@ -652,6 +701,10 @@ async def record_async(
             wait = PUMP_INTERVAL_S
             if duration_s is not None and 0 < time_scale < math.inf:  # stop on time, also when sped up
                 wait = min(wait, max((duration_s - elapsed) / time_scale, 1e-3))
+            elif not math.isfinite(time_scale):
+                # as fast as possible: the world advances a burst per radio tick, so look after every tick (stop on
+                # time, keep up with the stream); only while it stands still (no sensor streaming) sleep a little
+                wait = 0.0 if elapsed > previous else 0.005
             await asyncio.sleep(wait)
     finally:
         if installed:
@@ -660,8 +713,10 @@ async def record_async(
         elapsed = clock() - c0
         await group.close_all()
         pump()
-        effective = elapsed / host_s if host_s > 0 else 1.0
-        writer.event("stop", time_scale=effective if not math.isfinite(time_scale) else time_scale)
+        stop_info: dict[str, Any] = {"time_scale": stamp_scale}
+        if not math.isfinite(time_scale):  # how fast "as fast as possible" was, for the record
+            stop_info["speedup"] = elapsed / host_s if host_s > 0 else None
+        writer.event("stop", t_ns=now_ns(), **stop_info)
         writer.close()
         stream_wall, stream_cpu = time.monotonic() - h0, time.process_time() - p0
         if status:

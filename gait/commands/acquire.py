@@ -321,7 +321,9 @@ def _record(args: argparse.Namespace) -> int:
         parts.append(
             f"{side} {st.get('samples', 0)} samples, {st.get('gaps', 0)} gap(s), {st.get('disconnects', 0)} dropout(s)"
         )
-    print(f"Saved {res.session_path} ({res.duration_s:.1f} s: {'; '.join(parts)}); raw log {res.rawlog_path}")
+    # the length of what was saved (as `gait info` reports it), in the sensors' (simulated) seconds
+    span = res.session.duration_s()
+    print(f"Saved {res.session_path} ({span:.1f} s: {'; '.join(parts)}); raw log {res.rawlog_path}")
     if res.live is not None:
         print(f"Live form feedback: {res.live.stats.get('emitted', 0)} strides analysed while recording.")
     return 0
