@@ -26,8 +26,8 @@ from gait import conventions as C
 from gait.errors import AnalysisError
 from gait.events import events_find, gait_bouts
 from gait.kinematics import stride_kinematics
-from gait.metrics import asymmetry, clock_offset, stride_table, summarize
-from gait.preprocess import imu_preprocess, moving_mask, side_cues
+from gait.metrics import asymmetry, bridged_per_stride, clock_offset, stride_table, summarize
+from gait.preprocess import bridge_count, imu_preprocess, moving_mask, side_cues
 
 __all__ = ["AnalysisResult", "analyze"]
 
@@ -95,6 +95,7 @@ def analyze(
     ankle_to_sensor_m: float | None = None,
     standing_shank_angle_deg: float = 0.0,
     nominal_up: str | None = None,
+    bridge_max_s: float = 0.1,
 ) -> AnalysisResult:
     """Analyse a two-ankle (or one-ankle) recording into a stride table, summaries and asymmetry.
 
@@ -119,6 +120,10 @@ def analyze(
         leaning by x deg gets every shank angle off by -x deg unless x is given here.
     nominal_up
         Raw axis the sensor maker says points up the shin (e.g. ``"+acc_x"``), to flag upside-down mounting.
+    bridge_max_s
+        Gaps in the samples (lost BLE packets) up to this long (s) are bridged by interpolation instead of
+        splitting the recording (0: never). Each stride's ``bridged_s`` says how much of it is interpolated; a
+        stride with bridged data at contact is invalid; ``info["bridged"]`` counts the holes per side.
 
     Examples
     --------
@@ -142,7 +147,14 @@ def analyze(
             raise AnalysisError(f"placement must be one of {C.PLACEMENTS}, got {place!r}")
         try:
             pre = imu_preprocess(
-                a["t"], a["acc"], a.get("gyr"), side=side, fs=rates.get(side), placement=place, nominal_up=nominal_up
+                a["t"],
+                a["acc"],
+                a.get("gyr"),
+                side=side,
+                fs=rates.get(side),
+                placement=place,
+                nominal_up=nominal_up,
+                bridge_max_s=bridge_max_s,
             )
         except AnalysisError as exc:
             errors[side] = str(exc)
@@ -151,6 +163,8 @@ def analyze(
         info["alignment"][side] = pre.alignment.as_dict()
         info["gyro_bias"][side] = np.round(pre.gyro_bias, 5).tolist()
         info.setdefault("sample_rate_hz", {})[side] = pre.fs
+        n_br = 0 if pre.bridged is None else int(pre.bridged.sum())
+        info.setdefault("bridged", {})[side] = {"holes": bridge_count(pre.bridged), "total_s": round(n_br / pre.fs, 4)}
         ev = events_find(pre.frame, pre.fs, placement=place, acc_only=pre.acc_only).events
         t = pre.frame[C.TIME].to_numpy()
         bouts, bout_of = gait_bouts(ev, pre.still, t)
@@ -184,6 +198,17 @@ def analyze(
             d[C.FOOT_ANGLE_IC] = np.nan
         if pre.acc_only:
             d[C.INVALID_REASON] = None  # timing from the acc is valid; gyro metrics are NaN (see warnings)
+        bridged_s, at_ic, at_next = bridged_per_stride(
+            pre.bridged, pre.fs, ev["ic_idx"].to_numpy(), ev["to_idx"].to_numpy(), ev["next_ic_idx"].to_numpy()
+        )
+        d[C.BRIDGED_S] = bridged_s
+        if at_ic.any() or at_next.any():
+            # contact: IC, contact time, shank angle, shock; next contact: the stride's end (time, length)
+            msg = np.full(len(d), None, dtype=object)
+            for where, text, x in (("next contact", at_next > 0, at_next), ("contact", at_ic > 0, at_ic)):
+                msg[text] = [f"data missing at {where} ({v * 1000:.0f} ms bridged)" for v in x[text]]
+            prior = d[C.INVALID_REASON] if C.INVALID_REASON in d else pd.Series(None, index=d.index, dtype=object)
+            d[C.INVALID_REASON] = prior.where(prior.notna(), pd.Series(msg, index=d.index))
         per_side[side] = d
     if not per_side:
         if errors and all("only standing" in e for e in errors.values()):

@@ -104,6 +104,9 @@ SPEED: Final = "speed_mps"
 SHANK_ANGLE_IC: Final = "shank_angle_ic_deg"
 FOOT_ANGLE_IC: Final = "foot_angle_ic_deg"
 PEAK_TIBIAL_ACCEL: Final = "peak_tibial_accel_g"
+#: Seconds of interpolated data inside the stride (IC to next IC): short packet-loss holes bridged by the analysis
+#: (see :func:`gait.preprocess.imu_preprocess`); 0.0 when every sample was measured.
+BRIDGED_S: Final = "bridged_s"
 VALID: Final = "valid"
 INVALID_REASON: Final = "invalid_reason"
 
@@ -130,6 +133,7 @@ STRIDE_COLS: Final = (
     PEAK_TIBIAL_ACCEL,
     VALID,
     INVALID_REASON,
+    BRIDGED_S,
 )
 
 #: The per-stride metrics that summaries, asymmetry and comparisons are computed for, with a short label and unit.

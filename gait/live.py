@@ -88,7 +88,7 @@ from gait.errors import AnalysisError
 from gait.events import events_find
 from gait.kinematics import stride_kinematics
 from gait.live_baseline import MIN_BETWEEN_SD, Baseline, BaselineItem, LiveWarning, WarningPolicy
-from gait.metrics import ClockOffset, clock_offset, stride_table
+from gait.metrics import ClockOffset, bridged_per_stride, clock_offset, stride_table
 from gait.preprocess import Alignment, imu_preprocess, moving_mask, still_mask, timebase_check, to_body_frame
 
 __all__ = [
@@ -267,6 +267,7 @@ class _Side:
     first_window: bool = True
     due: float = math.inf
     frame: pd.DataFrame | None = None  # latest per-side stride frame (reference clock) incl. the open IC row
+    bridged: np.ndarray | None = None  # samples of the latest body-frame window interpolated across short holes
     new_pos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     new_sensor_ic: np.ndarray = field(default_factory=lambda: np.zeros(0))
     new_mode: list[str] = field(default_factory=list)
@@ -645,6 +646,7 @@ class LiveAnalyzer:
     def _body_frame(self, S: _Side, a: np.ndarray) -> pd.DataFrame | None:
         """Samples -> body-frame frame with the FROZEN alignment and bias (the kernel's time base)."""
         t, acc, gyr = a[:, 0], a[:, 1:4], a[:, 4:7]
+        S.bridged = None
         if t.size < max(10, 2.0 * S.fs):
             return None
         tb = timebase_check(t, fs=S.fs)
@@ -669,6 +671,7 @@ class LiveAnalyzer:
             )
         except AnalysisError:
             return None
+        S.bridged = pre.bridged
         return _rerotate(pre, S.alignment, S.bias)
 
     def _analyze(self, S: _Side, final: bool = False) -> None:
@@ -751,6 +754,14 @@ class LiveAnalyzer:
         data[C.SHANK_ANGLE_IC if self.placement == "foot" else C.FOOT_ANGLE_IC] = np.full(n_ev + 1, np.nan)
         if S.acc_only:
             data[C.INVALID_REASON] = np.full(n_ev + 1, None, dtype=object)
+        # short holes bridged by the kernel: as in gait.analysis.analyze
+        br, at_ic, at_next = bridged_per_stride(S.bridged, fs, ic_idx, cols["to_idx"].astype(np.int64), nic_idx)
+        data[C.BRIDGED_S] = np.r_[br, nan1]
+        if at_ic.any() or at_next.any():
+            why = np.full(n_ev + 1, None, dtype=object)
+            for where, sel, x in (("next contact", at_next > 0, at_next), ("contact", at_ic > 0, at_ic)):
+                why[: n_ev][sel] = [f"data missing at {where} ({v * 1000:.0f} ms bridged)" for v in x[sel]]
+            data[C.INVALID_REASON] = why
         S.frame = pd.DataFrame(data)
         # which rows are complete, reliable and new
         reliable = own_next <= t_end - (0.0 if final else guard)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from gait import conventions as C
 
-__all__ = ["ClockOffset", "asymmetry", "clock_offset", "stride_table", "summarize"]
+__all__ = ["ClockOffset", "asymmetry", "bridged_per_stride", "clock_offset", "stride_table", "summarize"]
 
 #: Contact-time fraction of the stride outside which a stride is flagged invalid.
 DUTY_RANGE = (0.12, 0.85)
@@ -122,6 +122,52 @@ def clock_offset(
     if not applied:
         note = f"offset {a * 1000:.1f} ms below {min_apply_s * 1000:.0f} ms: not applied (may be step asymmetry)"
     return ClockOffset(float(a), float(b), t_ref, int(keep.sum()), method, bool(applied), note)
+
+
+#: Bridged (interpolated) data this close (s) to IC or TO, or between them, or this close to the next IC, make a
+#: stride invalid.
+BRIDGE_CONTACT_MARGIN_S = 0.03
+
+
+def bridged_per_stride(
+    bridged: np.ndarray | None,
+    fs: float,
+    ic_idx: np.ndarray,
+    to_idx: np.ndarray,
+    next_ic_idx: np.ndarray,
+    *,
+    margin_s: float = BRIDGE_CONTACT_MARGIN_S,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seconds of bridged samples per stride (IC to next IC), around its contact (IC - margin to TO + margin) and
+    around the IC that ends it (next IC +- margin).
+
+    ``bridged`` is :attr:`gait.preprocess.Preprocessed.bridged` (None: nothing bridged, all zeros); indices are rows
+    of the preprocessed frame (a missing TO, -1, gives the window IC +- margin). Bridged data at contact make the
+    IC itself, the contact time, the shank angle at IC and the peak tibial acceleration untrustworthy; at the next
+    IC they displace the stride's end (synthetic running, 2 % packet loss: stride time error 4.2 vs 1.6 ms, stride
+    length 4.3 vs 2.1 cm); in the swing they only add a little integration error to the stride length
+    (``benchmarks/bench_packet_loss.py``).
+    """
+    ic = np.asarray(ic_idx, dtype=np.int64)
+    zero = np.zeros(ic.size)
+    if bridged is None or not bridged.any() or ic.size == 0:
+        return zero, zero.copy(), zero.copy()
+    cs = np.r_[0, np.cumsum(bridged, dtype=np.int64)]
+    n = bridged.size
+    to = np.asarray(to_idx, dtype=np.int64)
+    nxt = np.asarray(next_ic_idx, dtype=np.int64)
+    ok = ic >= 0
+    m = int(round(margin_s * fs))
+
+    def count(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # bridged samples in rows [a, b)
+        a, b = np.clip(a, 0, n), np.clip(b, 0, n)
+        return np.where(ok & (b > a), cs[b] - cs[a], 0)
+
+    total = count(ic, np.where(nxt > ic, nxt, ic)) / fs
+    end = np.where(to > ic, to, ic) + m + 1
+    contact = count(ic - m, end) / fs
+    ending = np.where(nxt > ic, count(nxt - m, nxt + m + 1), 0) / fs
+    return total, contact, ending
 
 
 def _first_after(times: np.ndarray, after: np.ndarray) -> np.ndarray:

@@ -3,8 +3,15 @@
 What happens, in order, per side:
 
 1. **Time base.** Non-increasing timestamps are dropped, rows with NaN are dropped, and every interval longer than
-   ``gap_factor`` nominal periods splits the recording into *segments*: gaps are reported, never interpolated over.
-   Jittery timestamps are resampled (linear interpolation) onto a uniform grid inside each segment.
+   ``gap_factor`` nominal periods is a gap. A gap longer than ``bridge_max_s`` (0.1 s) splits the recording into
+   *segments*: it is reported, never interpolated over. A shorter one (a lost BLE packet or two: 40-80 ms) is
+   *bridged*: the segment goes on across it and the missing samples are interpolated (Akima) on the uniform grid,
+   so one lost packet no longer costs the strides around it. Bridging is never silent: ``Preprocessed.bridged``
+   marks the interpolated samples, the stride table gives each stride's ``bridged_s`` and invalidates a stride whose
+   contact has bridged data (:func:`gait.metrics.bridged_per_stride`). The session's recorded gaps are unchanged.
+   Timestamps of a regular sampler (within a quarter period of a line: a clock some ppm off nominal, whole-ms
+   packet stamps) keep their samples, put on that line; only timestamps that jump around more are resampled
+   (linear interpolation) onto a uniform grid inside each segment, with a warning.
 2. **Still periods and gyro bias.** Windows with a quiet gyroscope and a 1 g accelerometer are "still"; the gyro
    bias is their median rate. Without still periods the bias is left at zero (per-stride de-drift in
    :mod:`gait.kinematics` absorbs it).
@@ -32,6 +39,7 @@ __all__ = [
     "Alignment",
     "Preprocessed",
     "TimeBase",
+    "bridge_count",
     "imu_align",
     "imu_preprocess",
     "moving_mask",
@@ -59,6 +67,10 @@ class TimeBase:
     gaps_s: list[tuple[float, float]]
     uniform: bool
     n_dropped: int
+    #: Short holes bridged inside a segment, as (last sample before, first sample after) times (s).
+    bridges_s: list[tuple[float, float]] = field(default_factory=list)
+    #: Row ranges between *all* gaps, bridged or not (equals ``segments`` when nothing is bridged).
+    pieces: list[tuple[int, int]] | None = None
 
 
 @dataclass
@@ -108,14 +120,20 @@ class Preprocessed:
     still: np.ndarray
     acc_only: bool
     warnings: list[str] = field(default_factory=list)
+    #: Per row of ``frame``: True where the sample was interpolated across a bridged hole (None: nothing bridged).
+    bridged: np.ndarray | None = None
 
 
 # --- time base ------------------------------------------------------------------------------------------------
-def timebase_check(t: np.ndarray, *, fs: float | None = None, gap_factor: float = 2.5) -> TimeBase:
+def timebase_check(
+    t: np.ndarray, *, fs: float | None = None, gap_factor: float = 2.5, bridge_max_s: float = 0.0
+) -> TimeBase:
     """Find the nominal rate, the gaps and whether timestamps are uniform; split at gaps.
 
     ``t`` must be increasing (see :func:`imu_preprocess` for the clean-up). A gap is any interval longer than
-    ``gap_factor`` nominal periods; the samples on each side of it end up in different segments.
+    ``gap_factor`` nominal periods; the samples on each side of it end up in different segments, unless the
+    interval is at most ``bridge_max_s`` long: then the gap is listed in ``bridges_s`` and the segment goes on
+    (``uniform`` still describes the timestamps between the gaps only).
     """
     t = np.asarray(t, dtype=float)
     if t.size < 2:
@@ -127,7 +145,10 @@ def timebase_check(t: np.ndarray, *, fs: float | None = None, gap_factor: float 
     cut = np.flatnonzero(dt > gap_factor * period)
     starts = np.r_[0, cut + 1]
     stops = np.r_[cut + 1, t.size]
-    gaps = [(float(t[i]), float(t[i + 1])) for i in cut]
+    bridge = dt[cut] <= bridge_max_s
+    split = cut[~bridge]
+    gaps = [(float(t[i]), float(t[i + 1])) for i in split]
+    bridges = [(float(t[i]), float(t[i + 1])) for i in cut[bridge]]
     # uniform if every sample sits within 10 % of a period of its grid position inside its segment
     uniform = True
     for a, b in zip(starts, stops, strict=True):
@@ -137,7 +158,11 @@ def timebase_check(t: np.ndarray, *, fs: float | None = None, gap_factor: float 
         if dev.size and dev.max() - dev.min() > 0.1 * period and np.max(np.abs(dev - np.median(dev))) > 0.1 * period:
             uniform = False
             break
-    return TimeBase(float(fs), list(zip(starts.tolist(), stops.tolist(), strict=True)), gaps, uniform, 0)
+    pieces = list(zip(starts.tolist(), stops.tolist(), strict=True))
+    if not bridges:
+        return TimeBase(float(fs), pieces, gaps, uniform, 0, [], pieces)
+    segments = list(zip(np.r_[0, split + 1].tolist(), np.r_[split + 1, t.size].tolist(), strict=True))
+    return TimeBase(float(fs), segments, gaps, uniform, 0, bridges, pieces)
 
 
 def _jitter_periods(t: np.ndarray, segments: list[tuple[int, int]], fs: float) -> float:
@@ -152,6 +177,59 @@ def _jitter_periods(t: np.ndarray, segments: list[tuple[int, int]], fs: float) -
     return worst
 
 
+#: Largest departure of the timestamps from a straight line (in sample periods) for which the samples are kept as
+#: recorded (on the line) instead of being resampled.
+REGULAR_JITTER_PERIODS: float = 0.25
+
+
+def _has_holes(hole_at: np.ndarray, a: int, b: int) -> bool:
+    return bool(((hole_at >= a) & (hole_at < b)).any())
+
+
+def _tick_grid(t: np.ndarray, fs: float) -> tuple[np.ndarray, float, float] | None:
+    """``(ticks, t0, period)`` when ``t`` are a regular sampler's stamps (each within
+    :data:`REGULAR_JITTER_PERIODS` of the line ``t0 + period * tick``, ticks counted from the intervals so a clock
+    some ppm off ``fs`` is followed and a hole counts its missing ticks), else None."""
+    if t.size < 3:
+        return None
+    dk = np.rint(np.diff(t) * fs)
+    if (dk < 1).any():
+        return None
+    ticks = np.r_[0, np.cumsum(dk)].astype(np.int64)
+    x = ticks.astype(float)
+    xm, tm = x.mean(), t.mean()
+    period = float(np.dot(x - xm, t - tm) / np.dot(x - xm, x - xm))
+    t0 = float(tm - period * xm)
+    if not period > 0 or np.max(np.abs(t - (t0 + period * x))) > REGULAR_JITTER_PERIODS * period:
+        return None
+    return ticks, t0, period
+
+
+def _on_ticks(
+    grid: tuple[np.ndarray, float, float], acc: np.ndarray, gyr: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The samples on their ticks of a regular grid; ticks without a sample (a hole) filled by :func:`_fill_holes`."""
+    ticks, t0, period = grid
+    n = int(ticks[-1]) + 1
+    tt = t0 + period * np.arange(n)
+    if n == ticks.size:
+        return tt, acc, gyr
+    ts = tt[ticks]
+    missing = np.ones(n, dtype=bool)
+    missing[ticks] = False
+    before = np.flatnonzero(np.diff(ticks) > 1)
+    out = []
+    for x in (acc, gyr):
+        if x is None:
+            out.append(None)
+            continue
+        y = np.empty((n, x.shape[1]))
+        y[ticks] = x
+        y[missing] = _fill_holes(ts, x, before, tt[missing])
+        out.append(y)
+    return tt, out[0], out[1]
+
+
 def _resample(t: np.ndarray, x: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     """Linear interpolation of ``x`` (n, k) onto a uniform grid at ``fs`` spanning ``t`` (one gap-free segment)."""
     n = int(np.floor((t[-1] - t[0]) * fs + 1e-9)) + 1
@@ -160,6 +238,38 @@ def _resample(t: np.ndarray, x: np.ndarray, fs: float) -> tuple[np.ndarray, np.n
     for j in range(x.shape[1]):  # per channel, not per sample
         out[:, j] = np.interp(grid, t, x[:, j])
     return grid, out
+
+
+def _fill_holes(t: np.ndarray, x: np.ndarray, hole_at: np.ndarray, tq: np.ndarray) -> np.ndarray:
+    """Akima interpolation of ``x`` (n, k) at times ``tq`` inside the holes after rows ``hole_at`` of ``t``.
+
+    Akima's piecewise cubic uses three samples on each side of an interval, so only those are gathered (no spline
+    over the whole segment); it follows the curvature of the swing where a chord cuts it (synthetic running, 2 %
+    packet loss, strides bridged in the swing, mean absolute errors: stride length 3.0 cm vs 3.8 cm with linear
+    interpolation, shank angle at IC 0.47 vs 0.66 deg) and, unlike a global cubic spline (7.9 cm), does not
+    overshoot next to impacts.
+    """
+    from scipy.interpolate import Akima1DInterpolator
+
+    near = np.unique(np.clip(hole_at[:, None] + np.arange(-2, 4), 0, t.size - 1))
+    if near.size < 3:
+        return np.column_stack([np.interp(tq, t, x[:, j]) for j in range(x.shape[1])])
+    return Akima1DInterpolator(t[near], x[near], axis=0)(tq)
+
+
+def _bridged_mask(grid: np.ndarray, holes: np.ndarray, fs: float) -> np.ndarray:
+    """True for grid times inside a hole ``(before, after)`` farther than half a period from both measured ends."""
+    k = np.searchsorted(holes[:, 0], grid, side="right") - 1
+    kc = np.maximum(k, 0)
+    half = 0.5 / fs
+    return (k >= 0) & (grid > holes[kc, 0] + half) & (grid < holes[kc, 1] - half)
+
+
+def bridge_count(bridged: np.ndarray | None) -> int:
+    """Number of bridged holes (runs of True) in a :attr:`Preprocessed.bridged` mask."""
+    if bridged is None or not bridged.size:
+        return 0
+    return int(bridged[0]) + int(np.count_nonzero(bridged[1:] & ~bridged[:-1]))
 
 
 # --- still / moving -----------------------------------------------------------------------------------------------
@@ -347,9 +457,12 @@ def imu_preprocess(
     gap_factor: float = 2.5,
     nominal_up: str | None = None,
     min_segment_s: float = 2.0,
+    bridge_max_s: float = 0.1,
 ) -> Preprocessed:
     """Clean the time base, remove gyro bias and rotate one side's raw samples into the body frame.
 
+    Gaps of at most ``bridge_max_s`` seconds (last sample before to first sample after) are bridged by
+    interpolation instead of splitting the segment (0 turns bridging off); ``bridged`` marks those samples.
     Raises :class:`gait.errors.AnalysisError` when nothing usable is left (too short, all NaN).
     """
     warnings: list[str] = []
@@ -378,40 +491,66 @@ def imu_preprocess(
         warnings.append(f"{side}: {n_nan} samples with NaN dropped (treated as gaps)")
     if t.size < 10:
         raise AnalysisError(f"{side}: fewer than 10 usable samples (after dropping NaN rows)")
-    tb = timebase_check(t, fs=fs, gap_factor=gap_factor)
+    tb = timebase_check(t, fs=fs, gap_factor=gap_factor, bridge_max_s=bridge_max_s)
     tb.n_dropped = n_nan
     fs = tb.fs
     if tb.gaps_s:
         total = sum(b - a for a, b in tb.gaps_s)
         warnings.append(f"{side}: {len(tb.gaps_s)} gap(s) in the data ({total:.2f} s); analysed as separate segments")
+    # rows just before a bridged hole: the segments holding one are interpolated onto the grid across it
+    hole_at = np.searchsorted(t, [a for a, _ in tb.bridges_s]) if tb.bridges_s else np.zeros(0, dtype=np.int64)
     # uniform grid per segment, drop segments too short for a stride (no copies when nothing changes)
     keep_segs = [(k, a, b) for k, (a, b) in enumerate(tb.segments) if (b - a) >= max(10, min_segment_s * fs)]
     if not keep_segs:
         raise AnalysisError(
             f"{side}: the recording is too short ({t[-1] - t[0]:.1f} s in pieces shorter than {min_segment_s} s)"
         )
-    if not tb.uniform and _jitter_periods(t, tb.segments, fs) > 0.25:
-        # a clock that runs a few ppm off the nominal rate, or ms-rounded timestamps, are resampled silently; only
-        # timestamps that jump around by a quarter of a sample or more are worth telling the user about
+    # Samples of a regular sampler stay as recorded: each segment is put on the line through the samples' tick
+    # numbers (a sensor clock a few ppm off nominal after the host-clock fit, whole-ms packet stamps) and only the
+    # ticks missing in a hole are filled. Resampling them would low-pass the impact: up to -19 % of peak tibial
+    # acceleration at 208 Hz, varying with the sub-sample phase, i.e. from one recording of the same run to the next.
+    grids = {k: (None if tb.uniform and not _has_holes(hole_at, a, b) else _tick_grid(t[a:b], fs))
+             for k, a, b in keep_segs}
+    regular = {k: tb.uniform or g is not None for k, g in grids.items()}
+    if not all(regular.values()):  # timestamps that jump around by a quarter of a sample or more: said
         warnings.append(f"{side}: timestamps are irregular; resampled to {fs:.1f} Hz inside each segment")
-    if tb.uniform and len(keep_segs) == 1:
+    if tb.uniform and len(keep_segs) == 1 and not hole_at.size:
         _, a, b = keep_segs[0]
         t, acc, gyr = t[a:b], acc[a:b], gyr[a:b]
         segment = np.full(t.size, keep_segs[0][0], dtype=np.int32)
     else:
         ts, accs, gyrs, seg = [], [], [], []
         for k, a, b in keep_segs:
-            if tb.uniform:
+            holes = (hole_at >= a) & (hole_at < b)
+            g = grids[k]
+            if tb.uniform and not holes.any():
                 tt, aa, gg = t[a:b], acc[a:b], gyr[a:b]
+            elif g is not None:  # the recorded samples on their ticks, the missing ticks filled (a curve)
+                tt, aa, gg = _on_ticks(g, acc[a:b], None if acc_only else gyr[a:b])
+                if acc_only:
+                    gg = np.full_like(aa, np.nan)
             else:
                 tt, aa = _resample(t[a:b], acc[a:b], fs)
                 gg = _resample(t[a:b], gyr[a:b], fs)[1]
+                if holes.any():  # the interpolated samples inside a hole: a curve, not a chord
+                    inside = _bridged_mask(tt, np.array(tb.bridges_s)[holes], fs)
+                    aa[inside] = _fill_holes(t[a:b], acc[a:b], hole_at[holes] - a, tt[inside])
+                    if not acc_only:
+                        gg[inside] = _fill_holes(t[a:b], gyr[a:b], hole_at[holes] - a, tt[inside])
             ts.append(tt)
             accs.append(aa)
             gyrs.append(gg)
             seg.append(np.full(tt.size, k, dtype=np.int32))
         t, acc, gyr = np.concatenate(ts), np.concatenate(accs), np.concatenate(gyrs)
         segment = np.concatenate(seg)
+    bridged = None
+    if hole_at.size:
+        bridged = _bridged_mask(t, np.array(tb.bridges_s), fs)
+        n_holes, missing = bridge_count(bridged), float(bridged.sum()) / fs
+        warnings.append(
+            f"{side}: {n_holes} short hole(s) in the data ({missing:.2f} s missing) bridged by interpolation; "
+            "strides with bridged data at contact are marked invalid"
+        )
     still = still_mask(acc, None if acc_only else gyr, fs)
     bias = np.zeros(3)
     if not acc_only and still.sum() >= MIN_STILL_S * fs:
@@ -441,4 +580,5 @@ def imu_preprocess(
         still=still,
         acc_only=acc_only,
         warnings=warnings + al.warnings,
+        bridged=bridged,
     )

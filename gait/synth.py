@@ -1265,6 +1265,7 @@ def _truth_table(legs: dict[str, _Leg]) -> pd.DataFrame:
                     C.PEAK_TIBIAL_ACCEL: _peak_tibial_accel(leg, ic, to),
                     C.VALID: steady,
                     C.INVALID_REASON: np.where(steady, None, "ramp"),
+                    C.BRIDGED_S: 0.0,
                     C.MID_STANCE_TIME: ic + 0.5 * contact,
                     C.MID_SWING_TIME: to + 0.5 * (nxt - to),
                 }
