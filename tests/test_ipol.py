@@ -31,7 +31,7 @@ def ipol_pooled(shared_data):
     [
         pytest.param(
             "stride_f1", "value", ">=", 0.99,
-            marks=_xfail("measured 0.983 (2026-11): 23 of the 36 misses are contacts > 100 ms before the label "
+            marks=_xfail("measured 0.984 (2026-11): 23 of the ~36 misses are contacts > 100 ms before the label "
                          "(the foot hovers after its swing-end zero crossing), the rest barely-rotating "
                          "initiation, turning and closing steps"),
         ),
