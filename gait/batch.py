@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from gait import conventions as C
+from gait.errors import GaitError
 
 __all__ = [
     "BatchReport",
@@ -98,6 +99,8 @@ class BatchReport:
 def find_sessions(folder: str | Path, pattern: str = "*.parquet", *, exclude: Iterable[Path] = ()) -> list[Path]:
     """Session files under ``folder`` (recursive) matching ``pattern``, sorted; ``exclude`` skipped."""
     folder = Path(folder)
+    if folder.is_file():
+        raise GaitError(f"{folder}: is a file; give the folder that holds the session files")
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder")
     skip = [Path(e).resolve() for e in exclude]
@@ -395,8 +398,10 @@ def run_batch(
         raise ValueError(f"partition_by: allowed values are 'subject' and 'label', but got {partition_by!r}")
     t0 = time.perf_counter()
     folder, out = Path(folder), Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     files = find_sessions(folder, pattern, exclude=[out])
+    if out.exists() and not out.is_dir():
+        raise GaitError(f"{out}: is a file; the result is a folder (give a new or an earlier result folder)")
+    out.mkdir(parents=True, exist_ok=True)
     report = BatchReport(out=out)
     todo = []
     for p in files:
@@ -447,7 +452,10 @@ def _run_tasks(
     own_client = client is None
     if client is None:
         if scheduler:
-            client = Client(scheduler)
+            try:
+                client = Client(scheduler)
+            except (OSError, ValueError) as exc:  # unreachable, timed out, or not an address
+                raise GaitError(f"cannot use the Dask scheduler {scheduler}: {_one_line(exc)}") from None
         else:
             if workers < 1:
                 raise ValueError(f"workers must be at least 1, got {workers}")

@@ -7,6 +7,7 @@ traceback means a bug, and ``--debug`` shows it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -52,11 +53,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gait: interrupted", file=sys.stderr)
         return 130
-    except (GaitError, ValueError, FileNotFoundError, PermissionError) as exc:
+    except BrokenPipeError:  # `gait analyze run.parquet | head`: the reader left; stop quietly
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        except (OSError, ValueError):
+            pass
+        return 141
+    except (GaitError, ValueError, OSError) as exc:  # OSError: a folder given for a file, a full disk, a lost link
         if args.debug:
             raise
-        print(f"gait {args.command}: {exc}", file=sys.stderr)
+        print(f"gait {args.command}: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of a user error on one line; an OSError as 'PATH: reason' rather than '[Errno 21] ...'."""
+    if isinstance(exc, OSError) and not isinstance(exc, GaitError):
+        if exc.strerror:
+            return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+        return " ".join(str(exc).split()) or type(exc).__name__
+    return str(exc) or type(exc).__name__
 
 
 if __name__ == "__main__":

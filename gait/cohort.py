@@ -117,7 +117,16 @@ def fit_mixed_model(
     if speed_col:
         sp = pd.to_numeric(data[speed_col], errors="coerce").astype(float)
         frame["speed_c"] = sp - sp.mean()
+    n_rows = len(frame)
+    n_no_runner = int(frame["runner"].isna().sum())
     frame = frame.dropna().reset_index(drop=True)
+    left_out = n_rows - len(frame)
+    left_out_note = (
+        f"; {left_out} row(s) left out for a missing value"
+        + (f" ({n_no_runner} without a {runner})" if n_no_runner else "")
+        if left_out
+        else ""
+    )
     n_runners = frame["runner"].nunique()
     n_runs = frame["run"].nunique() if level == "stride" else len(frame)
     base = {"metric": metric, "n_obs": len(frame), "n_runners": n_runners, "n_runs": n_runs, "level": level}
@@ -126,9 +135,9 @@ def fit_mixed_model(
         return pd.DataFrame([{**base, "term": load, "converged": False, "note": note}], columns=list(TIDY_COLS))
 
     if len(frame) < 4 or frame["load"].nunique() < 2:
-        return empty("too few observations or a single load level")
+        return empty("too few observations or a single load level" + left_out_note)
     if n_runners < 2:
-        return empty("needs at least two runners (for one runner compare runs directly)")
+        return empty("needs at least two runners (for one runner compare runs directly)" + left_out_note)
     if speed_col and frame["speed_c"].std() < 1e-9:
         frame = frame.drop(columns="speed_c")
         speed_col = None

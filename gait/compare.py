@@ -360,6 +360,23 @@ def _validate(infos: list[RunInfo]) -> None:
                               "same placement")
 
 
+def _check_one_gait(infos: list[RunInfo], tables: list[pd.DataFrame]) -> None:
+    """Refuse walking mixed with running (median duty factor above 0.5: no flight phase): their metrics differ
+    by far more than any ankle weight changes them, so the comparison would be meaningless."""
+    walking = []
+    for info, strides in zip(infos, tables, strict=True):
+        if C.DUTY_FACTOR not in strides.columns:
+            return
+        ok = strides[C.VALID].astype("boolean").fillna(False).to_numpy(bool) if C.VALID in strides else True
+        duty = _finite(strides[C.DUTY_FACTOR].to_numpy(float)[ok])
+        if duty.size:
+            walking.append((info.session_id, bool(np.median(duty) > 0.5)))
+    walks = [sid for sid, w in walking if w]
+    if walks and len(walks) < len(walking):
+        raise ComparisonError(f"walking and running mixed (walking: {', '.join(walks)}; the others are running): "
+                              "compare runs with runs, walks with walks")
+
+
 def compare_runs(
     runs: Sequence[tuple[Any, Any]],
     *,
@@ -396,6 +413,7 @@ def compare_runs(
     pairs = list(runs)
     infos = [run_info(m, i) for i, (m, _) in enumerate(pairs)]
     _validate(infos)
+    _check_one_gait(infos, [_strides_of(obj) for _, obj in pairs])
     metrics_all = list(COMPARED_METRICS)
     prepared = [_prepare(info, _strides_of(obj), metrics_all) for info, (_, obj) in zip(infos, pairs, strict=True)]
     # metrics without a single finite value anywhere (e.g. the foot angle on a shank placement) drop out

@@ -158,3 +158,32 @@ def test_cli_on_an_existing_scheduler(cohort_dir, tmp_path, client, capsys):
     text = capsys.readouterr().out
     assert "5 analyzed, 0 already done, 1 failed" in text and f"FAILED {CORRUPT}:" in text
     assert len(read_runs(out)) == 5
+
+
+def test_a_file_given_as_folder_or_result_is_one_line(cohort_dir, tmp_path):
+    from gait.errors import GaitError
+
+    session_file = cohort_dir / "s5.parquet"
+    with pytest.raises(GaitError, match="is a file; give the folder"):
+        run_batch(session_file, tmp_path / "o", progress=False)
+    with pytest.raises(GaitError, match="is a file; the result is a folder"):
+        run_batch(cohort_dir, session_file, progress=False)
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_unreachable_scheduler_is_one_line(cohort_dir, tmp_path):
+    from gait.errors import GaitError
+
+    with pytest.raises(GaitError, match="cannot use the Dask scheduler not-an-address") as exc:
+        run_batch(cohort_dir, tmp_path / "o", scheduler="not-an-address", progress=False)
+    assert "\n" not in str(exc.value)
+
+
+def test_cli_on_a_folder_without_sessions(tmp_path, capsys):
+    from gait.cli import main
+
+    (tmp_path / "notes.txt").write_text("no sessions here")
+    assert main(["batch", str(tmp_path), "--out", str(tmp_path / "res"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no session files (*.parquet)" in err and "\n" not in err
+    assert not (tmp_path / "res").exists()

@@ -97,3 +97,12 @@ def test_figures(cohort):
     fig2 = plot_runner_lines(runs, "contact_time_s")
     assert isinstance(fig2, Figure) and "n = 20" in fig2.axes[0].get_title()
     assert fig2.axes[0].get_xlabel() == "load per ankle (kg)"
+
+
+def test_runs_without_a_subject_are_counted_in_the_note(cohort):
+    runs, _ = cohort
+    two = runs[runs.subject.isin(["R00", "R01"])].copy()
+    two["subject"] = two["subject"].astype("string")
+    two.loc[two.subject == "R01", "subject"] = pd.NA  # recorded without --subject
+    note = fit_mixed_models(two, ["contact_time_s"]).note.iloc[0]
+    assert "two runners" in note and "4 row(s) left out for a missing value (4 without a subject)" in note

@@ -64,7 +64,7 @@ def make_strides(
             C.SWING_TIME: stride_time - ct, C.FLIGHT_TIME: step - ct, C.STEP_TIME: step,
             C.DUTY_FACTOR: ct / stride_time, C.CADENCE: cad, C.STRIDE_LENGTH: sl, C.SPEED: spd,
             C.SHANK_ANGLE_IC: sh, C.FOOT_ANGLE_IC: np.nan, C.PEAK_TIBIAL_ACCEL: pta, C.VALID: valid,
-            C.INVALID_REASON: np.where(valid, "", "implausible"),
+            C.INVALID_REASON: np.where(valid, "", "implausible"), C.BRIDGED_S: 0.0,
         }))
     table = pd.concat(parts, ignore_index=True)
     return table[list(C.STRIDE_COLS)]
@@ -395,3 +395,12 @@ def test_integration_with_analyze_and_synth():
     expected = 100 * params.load_cadence_fraction * float(synth.pendulum_frequency_change(1.0))
     assert cad["pct"] < 0 and cad["pct_ci_low"] <= expected <= cad["pct_ci_high"], (expected, cad["verdict"])
     assert len(cmp.verdicts) >= 7
+
+
+def test_walking_mixed_with_running_is_refused():
+    good = runs_for([("unweighted", 0.0, 2, {}), ("weighted", 1.0, 1, {})], seed=12)
+    walk = good[2][1].assign(**{C.DUTY_FACTOR: 0.62, C.FLIGHT_TIME: 0.0})
+    with pytest.raises(ComparisonError, match=r"walking and running mixed \(walking: s03"):
+        compare_runs(good[:2] + [(good[2][0], walk)])
+    all_walks = [(m, t.assign(**{C.DUTY_FACTOR: 0.62})) for m, t in good]
+    assert len(compare_runs(all_walks, n_boot=200).table) > 0  # walks with walks are fine

@@ -133,3 +133,13 @@ def test_engine_strides_give_a_consistent_gaitmap_stride_list():
             ok = np.logical_and.reduce([sl[a] < sl[b] for a, b in zip(order, order[1:], strict=False)])
             assert ok.all(), f"{stride_type}: events out of gaitmap's order"
             assert (sl["start"] < sl["end"]).all()
+
+
+def test_export_to_a_folder_or_under_a_file_is_one_line(tmp_path):
+    (tmp_path / "taken.csv").write_text("keep me")
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(ExportError, match="is a folder"):
+        export_table(_strides(), tmp_path / "folder.csv")
+    with pytest.raises(ExportError, match="a file is in the way"):
+        export_result(SimpleNamespace(strides=_strides()), tmp_path / "taken.csv")
+    assert (tmp_path / "taken.csv").read_text() == "keep me"

@@ -287,3 +287,53 @@ def test_empty_or_header_only_files(tmp_path):
     with pytest.raises(ImportFormatError) as exc:
         import_metabase(left=tmp_path / "other.csv")
     assert "missing column(s) 'x-axis (...)'" in _one_line(exc)
+
+
+@pytest.mark.parametrize(("declared", "likely"), [("s", "ms"), ("us", "ms"), ("ns", "ms")])
+def test_generic_wrong_time_unit_is_named(tmp_path, declared, likely):
+    path = tmp_path / "l.csv"
+    truth = _write(path, n=200, rate=200.0)
+    frame = pd.read_csv(path)
+    frame["time_s"] = truth["t"] * 1000.0  # the logger wrote milliseconds
+    frame.to_csv(path, index=False)
+    with pytest.raises(ImportFormatError) as exc:
+        import_csv(path, side="left", time_unit=declared)
+    assert f"probably in {likely!r} (pass time_unit={likely!r})" in _one_line(exc)
+    session = import_csv(path, side="left", time_unit="ms")
+    assert session.meta.sample_rate_hz["left"] == pytest.approx(200.0)
+
+
+def test_generic_rad_per_s_declared_as_deg_per_s(tmp_path):
+    path = tmp_path / "l.csv"
+    rng = np.random.default_rng(1)
+    t = np.arange(400) / 200.0
+    swing = 8.0 * np.sin(2 * np.pi * 1.4 * t)  # a running shank: up to 8 rad/s
+    acc = np.column_stack([C.GRAVITY + 20.0 * np.abs(np.sin(2 * np.pi * 1.4 * t)) ** 8, rng.normal(0, 1, t.size),
+                           rng.normal(0, 1, t.size)])
+    gyr = np.column_stack([rng.normal(0, 0.5, t.size), rng.normal(0, 0.5, t.size), swing])
+    pd.DataFrame(np.column_stack([t, acc, gyr]), columns=list(C.SAMPLE_COLS)).to_csv(path, index=False)
+    assert import_csv(path, side="left", gyr_unit="rad/s").arrays("left")["gyr"].max() > 7.0
+    with pytest.raises(ImportFormatError) as exc:
+        import_csv(path, side="left", gyr_unit="deg/s")
+    assert "probably in rad/s (pass gyr_unit='rad/s')" in _one_line(exc)
+
+
+def test_generic_file_without_numbers_or_moving_time_is_one_line(tmp_path):
+    _write(tmp_path / "l.csv", n=50)
+    frame = pd.read_csv(tmp_path / "l.csv")
+    frame.assign(acc_x=np.nan, acc_y=np.nan, acc_z=np.nan).to_csv(tmp_path / "nan.csv", index=False)
+    with pytest.raises(ImportFormatError) as exc:
+        import_csv(tmp_path / "nan.csv", side="left")
+    assert "no row has all three acceleration values (50 rows read)" in _one_line(exc)
+    frame.assign(time_s=3.0).to_csv(tmp_path / "stuck.csv", index=False)
+    with pytest.raises(ImportFormatError) as exc:
+        import_csv(tmp_path / "stuck.csv", side="left")
+    assert "the time column does not advance (every row says 3 s)" in _one_line(exc)
+
+
+def test_generic_decimal_comma_is_named(tmp_path):
+    _write(tmp_path / "l.csv", n=50)
+    pd.read_csv(tmp_path / "l.csv").to_csv(tmp_path / "euro.csv", sep=";", decimal=",", index=False)
+    with pytest.raises(ImportFormatError) as exc:
+        import_csv(tmp_path / "euro.csv", side="left")
+    assert "is not a number (a decimal comma?" in _one_line(exc)

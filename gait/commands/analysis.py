@@ -92,11 +92,65 @@ def format_summary(result, session=None) -> str:  # noqa: ANN001 - AnalysisResul
     return "\n".join(lines)
 
 
-def _analyze(args: argparse.Namespace) -> int:
-    from gait.analysis import analyze
+def load_session(path: Path):  # noqa: ANN201 - a gait.session.Session (imported lazily)
+    """:meth:`Session.load`; when the file is damaged but its raw log lies beside it, the error says how to recover."""
+    from gait.errors import SessionFileError
     from gait.session import Session
 
-    session = Session.load(args.session)
+    try:
+        return Session.load(path)
+    except SessionFileError as exc:
+        rawlog = path.with_suffix(".rawlog")
+        if path.is_file() and path.suffix.lower() == ".rawlog":
+            raise SessionFileError(f"{path}: a raw BLE log, not a session; run `gait recover {path}` first") from None
+        if path.is_file() and path.suffix.lower() in (".csv", ".txt", ".tsv"):
+            raise SessionFileError(
+                f"{path}: a text table, not a session; import it first (gait.io.importers.import_csv or "
+                "import_sensor_csv, then session.save('run.parquet'))"
+            ) from None
+        if path.is_file() and rawlog.is_file():
+            hint = f"its raw log is beside it: `gait recover {rawlog} --overwrite` rebuilds it"
+            raise SessionFileError(f"{exc}; {hint}") from None
+        raise
+
+
+def check_out_path(path: Path, suffixes: tuple[str, ...] = (), *, may_replace_session: bool = False) -> None:
+    """Refuse, before the slow part, an output path that cannot be written (a folder, a missing folder, a suffix)
+    or that holds a session a derived table would replace."""
+    from gait.errors import GaitError
+
+    if path.is_dir():
+        raise GaitError(f"{path}: is a folder; give a file name, e.g. {path / ('result' + (suffixes or ('.csv',))[0])}")
+    parent = path.parent
+    if not parent.exists():
+        raise GaitError(f"{parent}: no such folder; create it first or choose another --out")
+    if not parent.is_dir():
+        raise GaitError(f"{parent}: is a file, not a folder")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise GaitError(f"{path}: write {' or '.join(suffixes)}")
+    if not may_replace_session and _is_session_file(path):
+        raise GaitError(f"{path} is a session file and would be replaced; choose another --out")
+
+
+def _is_session_file(path: Path) -> bool:
+    """Whether ``path`` is an existing gait session (a recording must never be overwritten by a derived table)."""
+    if not path.is_file():
+        return False
+    try:
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(path).metadata or {}
+    except Exception:  # noqa: BLE001 - not Parquet at all: not a session
+        return False
+    return C.SESSION_METADATA_KEY in meta
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from gait.analysis import analyze
+
+    if args.out:
+        check_out_path(args.out, (".parquet", ".csv", ".pq"))
+    session = load_session(args.session)
     result = analyze(session, placement=args.placement)
     print(format_summary(result, session))
     if args.out:
@@ -119,6 +173,8 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
 def _validate(args: argparse.Namespace) -> int:
     from gait.validation import format_table, validate_all
 
+    if args.out:
+        check_out_path(args.out, (".csv",))
     names = tuple(d.strip() for d in args.datasets.split(",") if d.strip())
     table = validate_all(data_root=args.data, datasets=names)
     print(format_table(table))

@@ -40,8 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from gait.batch import run_batch
+    from gait.batch import find_sessions, run_batch
+    from gait.errors import GaitError
 
+    if not find_sessions(args.folder, args.pattern, exclude=[args.out]):
+        raise GaitError(f"{args.folder}: no session files ({args.pattern}) in this folder or below")
     report = run_batch(
         args.folder,
         args.out,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,17 +50,34 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _analyze_all(paths: list[Path]) -> list[tuple[Any, Any]]:
     """(Session, AnalysisResult) per file; a bad file raises a one-line GaitError naming it."""
     from gait import analyze
+    from gait.commands.analysis import load_session
     from gait.errors import AnalysisError
-    from gait.session import Session
 
     out = []
     for path in paths:
-        session = Session.load(path)
+        session = load_session(path)
         try:
             out.append((session, analyze(session)))
         except AnalysisError as exc:
             raise AnalysisError(f"{path}: {exc}") from None
     return out
+
+
+def _compare_named(runs: list[tuple[Any, Any]], paths: list[Path], **kwargs: Any) -> Any:
+    """:func:`gait.compare.compare_runs`, its one-line errors naming the files the runner typed, not session ids."""
+    from gait.compare import ComparisonError, compare_runs
+
+    try:
+        return compare_runs(runs, **kwargs)
+    except ComparisonError as exc:
+        names: dict[str, str] = {}
+        for (session, _), path in zip(runs, paths, strict=True):
+            names.setdefault(session.meta.session_id, str(path))
+        names.pop("", None)
+        if not names:
+            raise
+        pattern = re.compile(r"(?:session )?\b(" + "|".join(map(re.escape, names)) + r")\b")
+        raise ComparisonError(pattern.sub(lambda m: names[m.group(1)], str(exc))) from None
 
 
 def _print_table(cmp: Any) -> None:
@@ -83,10 +101,13 @@ def _print_table(cmp: Any) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from gait.compare import compare_runs
+    from gait.commands.analysis import check_out_path
 
+    if args.out is not None:
+        check_out_path(args.out, (".csv",))
     runs = _analyze_all(args.sessions)
-    cmp = compare_runs(runs, baseline_label=args.baseline_label, seed=args.seed, speed_adjust=args.speed_adjust)
+    cmp = _compare_named(runs, args.sessions, baseline_label=args.baseline_label, seed=args.seed,
+                         speed_adjust=args.speed_adjust)
     print(cmp.summary())
     _print_table(cmp)
     if args.out is not None:
@@ -101,21 +122,23 @@ def _default_out(first: Path) -> Path:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from gait.compare import ComparisonError, compare_runs
-    from gait.report import build_report
+    from gait.commands.analysis import check_out_path
+    from gait.compare import ComparisonError
+    from gait.report import ReportError, build_report
 
     out = args.out or _default_out(args.sessions[0])
+    if out.suffix.lower() == ".pdf":
+        raise ReportError(f"{out}: the report is HTML; give --out NAME.html and add --pdf for a PDF beside it")
+    check_out_path(out, (".html", ".htm"))
     pdf = out.with_suffix(".pdf") if args.pdf else None
     for target in (out, pdf):  # fail before the slow part
         if target is not None and target.exists() and not args.overwrite:
-            from gait.report import ReportError
-
             raise ReportError(f"{target} exists; use --overwrite to replace it, or --out for another name")
     runs = _analyze_all(args.sessions)
     cmp, notes = None, []
     if len(runs) > 1:
         try:
-            cmp = compare_runs(runs, baseline_label=args.baseline_label, seed=args.seed)
+            cmp = _compare_named(runs, args.sessions, baseline_label=args.baseline_label, seed=args.seed)
         except ComparisonError as exc:
             notes.append(f"No weighted-versus-unweighted comparison: {exc}.")
             print(f"gait report: not comparing: {exc}", file=sys.stderr)

@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clock-drift", type=float, default=0.0, help="right sensor clock drift in ppm")
     p.add_argument("--subject", default="synthetic-runner", help="subject name")
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same session)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing session file")
     p.set_defaults(handler=_simulate)
 
     p = sub.add_parser("info", help="print a session's metadata and a one-line summary per side")
@@ -41,8 +42,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from gait.commands.analysis import check_out_path
+    from gait.errors import GaitError
     from gait.synth import simulate_session
 
+    check_out_path(args.out, may_replace_session=True)  # --overwrite decides below
+    if args.out.exists() and not args.overwrite:
+        raise GaitError(f"{args.out} already exists; choose another name or pass --overwrite")
+    if not args.rate > 0:
+        raise GaitError(f"--rate: the sample rate in Hz must be positive, e.g. 200, not {args.rate:g}")
+    if args.cadence is not None and not args.cadence > 0:
+        raise GaitError(f"--cadence: steps per minute must be positive, e.g. 170, not {args.cadence:g}")
     load = parse_load_kg(args.load)
     overrides = {
         "duration_s": parse_duration_s(args.duration),
@@ -69,7 +79,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from gait.session import Session
+    from gait.commands.analysis import load_session
 
-    print(Session.load(args.session).describe())
+    print(load_session(args.session).describe())
     return 0

@@ -64,7 +64,12 @@ def export_table(table: pd.DataFrame, path: str | Path, *, fmt: str | None = Non
             f"{path}: cannot tell the format; use a .csv or .parquet name, or fmt='csv'/'parquet'"
         )
     table = table.reset_index() if any(n is not None for n in table.index.names) else table
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ExportError(f"{path.parent}: cannot be a folder, a file is in the way") from None
     tmp = path.with_name(path.name + ".tmp")
     if fmt == "csv":
         table.to_csv(tmp, index=False)

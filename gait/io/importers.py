@@ -141,7 +141,11 @@ def _numeric(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     bad = np.isnan(values) & frame[column].notna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ImportFormatError(f"{path}: column {column!r} row {row + 1}: {frame[column].iloc[row]!r} is not a number")
+        value = frame[column].iloc[row]
+        hint = ""
+        if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+,\d+\s*", value):
+            hint = " (a decimal comma? save the file with decimal points)"
+        raise ImportFormatError(f"{path}: column {column!r} row {row + 1}: {value!r} is not a number{hint}")
     return values
 
 
@@ -177,6 +181,38 @@ def _check_units(path: Path, acc: np.ndarray, gyr: np.ndarray, acc_unit: str, gy
             f"{path}: angular rate read as {gyr_unit!r} reaches {gyr_p99:.0f} rad/s (99th percentile); "
             "the file is probably in deg/s (pass gyr_unit='deg/s')"
         )
+
+
+def _check_declared_deg(path: Path, acc: np.ndarray, gyr: np.ndarray, gyr_unit: str) -> None:
+    """Catch rad/s declared as deg/s (generic CSV only): a moving leg (impacts far off gravity) that barely turns."""
+    if acc.shape[0] < 10 or _unit_factor(gyr_unit, GYR_UNITS, "angular rate") == 1.0 or not np.isfinite(gyr).any():
+        return
+    with np.errstate(invalid="ignore"):
+        gyr_p99 = float(np.nanpercentile(np.abs(gyr), 99))
+        shake = float(np.nanpercentile(np.abs(np.linalg.norm(acc, axis=1) - C.GRAVITY), 99))
+    if 0.0 < gyr_p99 < 0.35 and shake > 5.0:
+        raise ImportFormatError(
+            f"{path}: angular rate read as {gyr_unit!r} stays below {gyr_p99:.2f} rad/s (99th percentile) "
+            "while the acceleration shows movement; the file is probably in rad/s (pass gyr_unit='rad/s')"
+        )
+
+
+def _check_rate(path: Path, t: np.ndarray, time_unit: str, factor: float) -> None:
+    """Catch a wrong time unit (ms read as s, us read as ms): the sample rate comes out far from any sensor's."""
+    dt = np.diff(t) if t.size > 10 else np.empty(0)
+    dt = dt[dt > 0]
+    if dt.size == 0:
+        if t.size > 10:
+            raise ImportFormatError(f"{path}: the time column does not advance (every row says {t[0]:g} s)")
+        return
+    rate = 1.0 / float(np.median(dt))
+    if 1.0 <= rate <= 10_000.0:
+        return
+    likely = min(TIME_UNITS, key=lambda u: abs(math.log10(rate * factor / TIME_UNITS[u] / 200.0)))
+    raise ImportFormatError(
+        f"{path}: time read as {time_unit!r} gives {rate:.3g} samples per second, not a sensor's rate; "
+        f"the time column is probably in {likely!r} (pass time_unit={likely!r})"
+    )
 
 
 def _parse_datetime(values: pd.Series, path: Path, column: str) -> tuple[np.ndarray, bool]:
@@ -255,7 +291,12 @@ def read_csv_side(
             "or sample_rate_hz=..."
         )
     t, acc, gyr = _side_of(t, acc, gyr)
+    if not np.isfinite(acc).all(axis=1).any():
+        raise ImportFormatError(f"{path}: no row has all three acceleration values ({len(frame)} rows read)")
     _check_units(path, acc, gyr, acc_unit, gyr_unit)
+    _check_declared_deg(path, acc, gyr, gyr_unit)
+    if time_col in frame.columns and time_unit != "datetime":
+        _check_rate(path, t, time_unit, _unit_factor(time_unit, TIME_UNITS, "time"))
     return SideRecording(t, acc, gyr, absolute=absolute, info={"file": path.name, "format": "csv"})
 
 
