@@ -157,7 +157,7 @@ def analyze(
                 bridge_max_s=bridge_max_s,
             )
         except AnalysisError as exc:
-            errors[side] = str(exc)
+            errors[side] = str(exc).removeprefix(f"{side}: ")  # the side is named once, where errors are joined
             continue
         warnings += pre.warnings
         info["alignment"][side] = pre.alignment.as_dict()

@@ -393,8 +393,10 @@ def _shank(
     elif fit != STANCE_FIT:
         info["ankle_to_sensor_source"] = "fitted (quiet stance)"
     else:
+        why = (f"fitted to the stances is implausible ({r:.2f} m)" if np.isfinite(r)
+               else "could not be fitted (too few clean stances)")
         warnings.append(
-            f"the ankle-to-sensor distance fitted to the stances is implausible ({r:.2f} m); "
+            f"the ankle-to-sensor distance {why}; "
             f"{R_DEFAULT:.2f} m assumed (give ankle_to_sensor_m for better stride lengths)"
         )
         r = R_DEFAULT

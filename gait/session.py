@@ -121,6 +121,8 @@ def _side_frame(side: str, data: SideData, sample_rate_hz: float | None, check_u
         raise ValueError(f"{side}: t must have shape ({n},) like acc, got {t.shape}")
     if n > 1 and np.any(np.diff(t) < 0):
         raise ValueError(f"{side}: time goes backwards; sort the samples by time first")
+    if n and not np.isfinite(acc).any():
+        raise ValueError(f"{side}: the acceleration has no numbers (all NaN); check the file or leave this side out")
     if check_units and n > 10:
         _check_units(side, acc, gyr)
     frame = pd.DataFrame(

@@ -344,3 +344,31 @@ def test_a_step_asymmetry_on_one_clock_is_not_corrected_away() -> None:
     assert out[False][0]["applied"] and abs(out[False][1]) < 0.01  # unknown clocks: read as an offset
     assert not out[True][0]["applied"] and "share one clock" in out[True][0]["note"]
     assert out[True][1] == pytest.approx(true_diff, abs=0.003)
+
+
+def test_a_side_without_numbers_is_named_once() -> None:
+    run = simulate_run(duration_s=20, seed=1)
+    bad = dict(run.left)
+    bad["acc"] = np.full_like(np.asarray(bad["acc"], float), np.nan)
+    res = gait.analyze({"left": bad, "right": run.right})
+    assert any(w.startswith("left: fewer than 10 usable samples") for w in res.warnings), res.warnings
+    assert not any("left: left:" in w for w in res.warnings)
+    with pytest.raises(AnalysisError) as err:
+        gait.analyze({"left": bad})
+    assert "left: left:" not in str(err.value) and "left: fewer than 10" in str(err.value)
+
+
+def test_session_refuses_acceleration_without_numbers() -> None:
+    run = simulate_run(duration_s=5, seed=1)
+    bad = {k: np.array(v, dtype=float) for k, v in run.left.items()}
+    bad["acc"][:] = np.nan
+    with pytest.raises(ValueError, match="left: the acceleration has no numbers"):
+        gait.Session.from_arrays(left=bad, right=run.right)
+
+
+def test_a_short_run_does_not_print_nan_for_the_sensor_height() -> None:
+    from gait.synth import simulate_session
+
+    session, _ = simulate_session(seed=16, duration_s=5.0, stand_s=1.0)
+    res = gait.analyze(session)
+    assert not any("nan" in w for w in res.warnings), res.warnings
