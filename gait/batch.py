@@ -59,7 +59,10 @@ PartitionBy = Literal["subject", "label"]
 SESSION_COLS = ("session_id", "file", "subject", "label", "load_kg")
 _STRING_COLS = {C.SIDE, C.INVALID_REASON, "session_id", "file", "subject", "label", "start_time", "placement"}
 _INT_COLS = {C.STRIDE_ID, C.BOUT_ID, "n_strides", "n_valid"}
-_NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+#: Folder value for a session without subject (or label): a real string, because pandas cannot read a hive
+#: dataset with a null partition (``__HIVE_DEFAULT_PARTITION__``: "Cannot yet unify dictionaries with nulls");
+#: :func:`read_runs` / :func:`read_strides` give it back as missing.
+_NULL_PARTITION = "(none)"
 
 
 @dataclass
@@ -148,7 +151,7 @@ def _is_done(path: Path, manifest: Path) -> bool:
 # --- the task -----------------------------------------------------------------------------------------------
 def _partition_dir(value: Any) -> str:
     text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-    return urllib.parse.quote(text, safe="") if text else _NULL_PARTITION
+    return urllib.parse.quote(text or _NULL_PARTITION, safe="")
 
 
 def _normalize(table: pd.DataFrame) -> pd.DataFrame:
@@ -520,7 +523,8 @@ def _read_dataset(path: Path, what: str) -> pd.DataFrame:
     dataset = ds.dataset(path, format="parquet", partitioning=partitioning, schema=schema)
     frame = dataset.to_table().to_pandas()
     for k in keys:
-        frame[k] = frame[k].astype("string")
+        values = frame[k].astype("string")
+        frame[k] = values.mask(values.isin([_NULL_PARTITION, "__HIVE_DEFAULT_PARTITION__"]))
     return frame
 
 

@@ -187,3 +187,17 @@ def test_cli_on_a_folder_without_sessions(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "no session files (*.parquet)" in err and "\n" not in err
     assert not (tmp_path / "res").exists()
+
+
+def test_a_session_without_subject_keeps_the_dataset_readable_by_pandas(tmp_path, analyzer):
+    folder = tmp_path / "sessions"
+    _make(folder / "a.parquet", "", "unweighted", 0.0, seed=1)
+    _make(folder / "b.parquet", "S01", "unweighted", 0.0, seed=2)
+    out = tmp_path / "o"
+    for name in ("a.parquet", "b.parquet"):
+        assert analyze_session_file(str(folder / name), name, str(out), "subject", analyzer)["status"] == "done"
+    raw = pd.read_parquet(out / "runs")  # a null hive partition made this fail ("unify dictionaries with nulls")
+    assert sorted(raw["subject"].astype(str)) == ["(none)", "S01"]
+    runs = read_runs(out)
+    assert runs["subject"].isna().sum() == 1 and (runs["subject"] == "S01").sum() == 1
+    assert read_strides(out)["subject"].isna().any()
