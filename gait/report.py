@@ -576,7 +576,12 @@ def _session_sentence(name: str, strides: pd.DataFrame, asym: pd.DataFrame) -> s
         if m in v.columns and np.isfinite(v[m].to_numpy(float)).any():
             parts.append(f"{C.METRICS[m][0]} {fmt_value(float(np.nanmean(v[m].to_numpy(float))), C.METRICS[m][1])}")
     text = f"{name}: {dur:.1f} min, {n_ok} of {n_all} strides valid; " + ", ".join(parts) + "."
-    text += " " + asymmetry_sentence(asym)
+    sides = [x for x in C.SIDES if len(v) and (v[C.SIDE] == x).any()]
+    if len(sides) == 1:
+        other = "right" if sides[0] == "left" else "left"
+        text += f" Only the {sides[0]} ankle has valid strides (no {other} data), so left and right cannot be compared."
+    else:
+        text += " " + asymmetry_sentence(asym)
     return text
 
 

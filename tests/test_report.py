@@ -305,3 +305,13 @@ def test_report_renders_in_headless_chromium(two_sessions, tmp_path):
     keep = os.environ.get("GAIT_REPORT_SCREENSHOT")
     if keep:
         shutil.copy(shot, keep)
+
+
+def test_a_one_ankle_report_says_which_ankle_is_missing() -> None:
+    import gait
+    from gait.synth import simulate_run
+
+    run = simulate_run(duration_s=30, seed=1)
+    session = gait.Session.from_arrays(left=run.left, placement="shank", sample_rate_hz=run.sample_rate_hz)
+    rep = build_report([(session, gait.analyze(session))])
+    assert "Only the left ankle has valid strides (no right data)" in rep.summary[0]
