@@ -444,6 +444,10 @@ def _rest_runs(rest: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.where(ok, first[k], at), np.where(ok, last[k], at)
 
 
+#: Below this fraction of strides with a foot at rest at mid-stance, the placement is questioned (see ``_foot``).
+FOOT_MIN_REST_FRACTION: float = 0.1
+
+
 def _foot_velocity_error(
     vel: np.ndarray, rest: np.ndarray, step: np.ndarray, end: np.ndarray, dt: float, ridge: float = FOOT_DRIFT_RIDGE
 ) -> np.ndarray:
@@ -511,6 +515,12 @@ def _foot(frame: pd.DataFrame, ev: pd.DataFrame, fs: float, side: str) -> tuple[
     # most and from the next IC at least to a1; the velocity error fitted there (drift + step at IC) is removed
     gn = uniform_filter1d(np.linalg.norm(gyr, axis=1), max(1, int(FOOT_REST_SMOOTH_S * fs)), mode="nearest")
     rest_first, rest_last = _rest_runs(gn < FOOT_REST_GYR, np.r_[a0, a1])
+    at_rest = float(np.mean(gn[a0] < FOOT_REST_GYR))
+    if a0.size >= 10 and at_rest < FOOT_MIN_REST_FRACTION:  # shank data: 0 %; foot data: 21-100 % (IPOL, gaitmap)
+        warnings.append(
+            f"the sensor is at rest at mid-stance in only {at_rest:.0%} of strides, unlike a foot: if the sensors are "
+            "on the shins, analyse with placement 'shank'; foot stride lengths are unreliable here"
+        )
     to0 = ev["to_idx"].to_numpy()[has]
     r0 = np.clip(rest_last[: a0.size], a0, np.where(to0 > a0, np.minimum(to0, a1), a1)) - a0
     ic1 = np.minimum(np.maximum(ic[np.maximum(nxt, 0)][has], a0 + r0 + 1), a1)  # the IC that ends the swing

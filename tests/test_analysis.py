@@ -372,3 +372,20 @@ def test_a_short_run_does_not_print_nan_for_the_sensor_height() -> None:
     session, _ = simulate_session(seed=16, duration_s=5.0, stand_s=1.0)
     res = gait.analyze(session)
     assert not any("nan" in w for w in res.warnings), res.warnings
+
+
+def test_shank_data_analysed_as_foot_is_questioned() -> None:
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parent.parent / "data" / "samples" / "run_unweighted.parquet"
+    warned = [w for w in gait.analyze(sample, placement="foot").warnings if "unlike a foot" in w]
+    assert len(warned) == 2 and "placement 'shank'" in warned[0]
+    assert not [w for w in gait.analyze(sample).warnings if "unlike a foot" in w]
+
+
+@pytest.mark.shared_data
+def test_real_foot_data_is_not_questioned(shared_data) -> None:
+    from gait.validation import gaitmap_session
+
+    session, _, _ = gaitmap_session(shared_data)
+    assert not [w for w in gait.analyze(session).warnings if "unlike a foot" in w]
