@@ -575,7 +575,7 @@ def _session_sentence(name: str, strides: pd.DataFrame, asym: pd.DataFrame) -> s
     for m in (C.SPEED, C.CADENCE, C.STRIDE_LENGTH, C.CONTACT_TIME, _angle_metric(strides), C.PEAK_TIBIAL_ACCEL):
         if m in v.columns and np.isfinite(v[m].to_numpy(float)).any():
             parts.append(f"{C.METRICS[m][0]} {fmt_value(float(np.nanmean(v[m].to_numpy(float))), C.METRICS[m][1])}")
-    text = f"{name}: {dur:.1f} min, {n_ok} of {n_all} strides valid; " + ", ".join(parts) + "."
+    text = f"{name}: {dur:.1f} min of strides, {n_ok} of {n_all} valid; " + ", ".join(parts) + "."
     sides = [x for x in C.SIDES if len(v) and (v[C.SIDE] == x).any()]
     if len(sides) == 1:
         other = "right" if sides[0] == "left" else "left"
