@@ -275,11 +275,20 @@ class VirtualPeripheral:
     def _now(self) -> float:
         return self.radio.now() if self.radio is not None else 0.0
 
+    def _deliver_ready(self) -> None:
+        """Send what is ready up to now before the stream stops: a real sensor notifies in real time, so when the
+        host stops it (or the link goes) everything before has arrived; the radio only ticks every ``tick_s``, and
+        a host that stalled (a slow import, a busy machine) left a backlog that stopping must not drop."""
+        if self._streaming and self._client is not None:
+            self._tick(self._now())
+
     def drop_link(self, down_s: float = 0.0, at: float | None = None) -> None:
         """Lose the link now; the sensor is unreachable for ``down_s`` world seconds, then advertises again."""
         self._down_until = (self._now() if at is None else at) + down_s
         client = self._client
         if client is not None:
+            if at is None:  # a scheduled drop (``at``) has had what was ready before it sent by _advance
+                self._deliver_ready()
             self._dropped = self._streaming
             if self.radio is not None:
                 self.radio._host_busy()
@@ -374,6 +383,8 @@ class VirtualPeripheral:
             self._set_streaming(True)
 
     def _unsubscribe(self, uuid: str) -> None:
+        if uuid == self._data_uuid:
+            self._deliver_ready()
         self._callbacks.pop(uuid, None)
         if uuid == self._data_uuid:
             self._set_streaming(False)
@@ -382,6 +393,7 @@ class VirtualPeripheral:
         self.writes.append((uuid, data))
         for cmd in self.protocol.stop_commands():
             if normalize_uuid_str(cmd.char_uuid) == uuid and cmd.data == data:
+                self._deliver_ready()
                 self._set_streaming(False)
                 return
         start = self.protocol.start_commands()
@@ -670,6 +682,7 @@ class SimulatedClient(BaseBleakClient):
     async def disconnect(self) -> None:
         p = self._peripheral
         if p is not None and p._client is self:
+            p._deliver_ready()
             p._detach()
             self._link_lost()
 

@@ -8,6 +8,7 @@ one another.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ __all__ = [
     "DEFAULT_RATE_HZ",
     "IMU_SIDES",
     "AcquisitionError",
+    "check_rate_hz",
     "device_errors",
     "protocol_config",
     "protocol_for",
@@ -28,6 +30,17 @@ IMU_SIDES = ("left", "right")
 
 class AcquisitionError(GaitError, RuntimeError):
     """A sensor or radio problem the user can fix (switched off, out of range, no Bluetooth, nothing paired)."""
+
+
+def check_rate_hz(rate_hz: Any, what: str = "--rate") -> float:
+    """A requested sample rate as a float; zero, negative or not a finite number is refused in one line."""
+    try:
+        rate = float(rate_hz)
+    except (TypeError, ValueError):
+        rate = math.nan
+    if not (math.isfinite(rate) and rate > 0):
+        raise AcquisitionError(f"{what}: the sample rate must be a positive number of Hz (e.g. 200), not {rate_hz!r}")
+    return rate
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from gait.acquire.common import (
     DEFAULT_RATE_HZ,
     IMU_SIDES,
     AcquisitionError,
+    check_rate_hz,
     device_errors,
     protocol_config,
     protocol_for,
@@ -290,6 +291,9 @@ async def pair_async(
 
     backend = backend or ble.PLATFORM
     clock = backend.clock or time.monotonic
+    rate_hz = check_rate_hz(rate_hz)
+    if left is not None and right is not None and left.strip().lower() == right.strip().lower():
+        raise AcquisitionError(f"left and right are the same sensor ({left}): give a different sensor for each ankle")
     with device_errors():
         if left is not None and right is not None:
             wanted = [left, right]
@@ -317,9 +321,18 @@ async def pair_async(
                 raise AcquisitionError(
                     f"{len(candidates)} sensors are advertising nearby; name yours with --left ADDRESS --right ADDRESS"
                 )
-    for f in candidates:
+    sides = IMU_SIDES if left is not None and right is not None else ("",) * len(candidates)
+    for side, f in zip(sides, candidates, strict=True):
+        what = f"{side} sensor" if side else "sensor"
         if f.family is None:
-            raise AcquisitionError(f"sensor {f.address} ({f.name or 'no name'}) is not a supported sensor")
+            raise AcquisitionError(f"{what} {f.address} ({f.name or 'no name'}) is not a supported sensor")
+        if not getattr(protocol_for(f.family, {}, protocols), "is_imu", True):
+            raise AcquisitionError(
+                f"{what} {f.address} ({f.name or 'no name'}) is a footpod (running speed and cadence sensor, no IMU), "
+                f"not an ankle sensor: give it with --footpod, and an ankle IMU with --{side or 'left/--right'}"
+            )
+    if footpod is not None and footpod.strip().lower() in {w.strip().lower() for w in (left, right) if w}:
+        raise AcquisitionError(f"footpod {footpod} is also named as an ankle sensor: give a different sensor for each")
     protos = [protocol_for(f.family, {"rate_hz": rate_hz}, protocols) for f in candidates]
     group = ble.SensorGroup(backend, connect_timeout_s=connect_timeout_s, reconnect=False)
     links = [group.add(f, p, label=f.name or f.address) for f, p in zip(candidates, protos, strict=True)]
@@ -409,6 +422,8 @@ async def pair_async(
             got = await ble.find_sensors([footpod], timeout=max(scan_s, 5.0), backend=backend, protocols=protocols)
         if footpod not in got or got[footpod].family is None:
             raise AcquisitionError(f"footpod {footpod} was not found or is not a supported footpod")
+        if getattr(protocol_for(got[footpod].family, {}, protocols), "is_imu", True):
+            raise AcquisitionError(f"footpod {footpod} is an IMU, not a footpod (running speed and cadence sensor)")
         fp = got[footpod]
         foot = {"address": fp.address, "name": fp.name, "family": fp.family, "model": fp.model, "config": {}}
     result = PairResult(checks["left"], checks["right"], None, foot)

@@ -36,6 +36,7 @@ from gait.acquire.common import (
     DEFAULT_RATE_HZ,
     IMU_SIDES,
     AcquisitionError,
+    check_rate_hz,
     device_errors,
     protocol_config,
     protocol_for,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:  # imported lazily at run time: gait imports devices only in a
     from devices.ble import Backend
     from gait.session import Session
 
-__all__ = ["RecordResult", "SensorSpec", "rawlog_path_for", "record", "record_async"]
+__all__ = ["RecordResult", "SensorSpec", "check_session_path", "rawlog_path_for", "record", "record_async"]
 
 FLUSH_INTERVAL_S = 0.5
 PUMP_INTERVAL_S = 0.1
@@ -60,6 +61,27 @@ RAWLOG_FORMAT = "gait raw BLE log"
 def rawlog_path_for(session_path: str | Path) -> Path:
     """The raw log kept beside a session: ``run.parquet`` -> ``run.rawlog``."""
     return Path(session_path).with_suffix(".rawlog")
+
+
+def check_session_path(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Refuse, before any sensor is touched, a session path that cannot be written: the raw log itself, an existing
+    session or raw log (unless ``overwrite``), a missing folder (never created behind the user's back: a typo would
+    hide the recording, as the other commands refuse it too)."""
+    session_path = Path(path)
+    rawlog_path = rawlog_path_for(session_path)
+    if session_path.suffix == ".rawlog":
+        raise AcquisitionError(f"{session_path}: give the session file to write (e.g. run.parquet), not the raw log")
+    if session_path.is_dir():
+        raise AcquisitionError(f"{session_path}: is a folder; give a file name, e.g. {session_path / 'run.parquet'}")
+    folder = session_path.parent
+    if not folder.is_dir():
+        if folder.exists():
+            raise AcquisitionError(f"{folder}: is a file, not a folder")
+        raise AcquisitionError(f"{folder}: no such folder; create it first or choose another session path")
+    for p in (session_path, rawlog_path):
+        if p.exists() and not overwrite:
+            raise AcquisitionError(f"{p} already exists; choose another name or pass --overwrite")
+    return session_path
 
 
 # --- sensors to use -------------------------------------------------------------------------------------------------
@@ -94,7 +116,7 @@ def _specs(
         else:
             continue
         if rate_hz is not None and side != "footpod":
-            spec.config["rate_hz"] = float(rate_hz)
+            spec.config["rate_hz"] = check_rate_hz(rate_hz)
         specs.append(spec)
     if not any(s.side in IMU_SIDES for s in specs):
         raise AcquisitionError(
@@ -575,16 +597,10 @@ async def record_async(
         for s in specs:
             if s.side != "footpod":
                 s.config.setdefault("rate_hz", DEFAULT_RATE_HZ)
-    session_path = Path(path)
+    session_path = check_session_path(path, overwrite=overwrite)
     rawlog_path = rawlog_path_for(session_path)
-    if session_path.suffix == ".rawlog":
-        raise AcquisitionError(f"{session_path}: give the session file to write (e.g. run.parquet), not the raw log")
-    for p in (session_path, rawlog_path):
-        if p.exists() and not overwrite:
-            raise AcquisitionError(f"{p} already exists; choose another name or pass --overwrite")
     if overwrite:
         rawlog_path.unlink(missing_ok=True)
-    session_path.parent.mkdir(parents=True, exist_ok=True)
 
     with device_errors():
         found = await ble.find_sensors(
@@ -603,7 +619,13 @@ async def record_async(
         if family is None:
             raise AcquisitionError(f"{s.side} sensor {s.address} ({f.name or 'no name'}) is not a supported sensor")
         s.family = family
-        protos.append(protocol_for(family, s.config, protocols))
+        proto = protocol_for(family, s.config, protocols)
+        if s.side in IMU_SIDES and not getattr(proto, "is_imu", True):
+            raise AcquisitionError(
+                f"{s.side} sensor {s.address} ({f.name or 'no name'}) is a footpod (running speed and cadence sensor, "
+                f"no IMU), not an ankle sensor: give it with --footpod, and an ankle IMU with --{s.side}"
+            )
+        protos.append(proto)
 
     time_scale = backend.time_scale
     # the stamps of the raw log's frames: host monotonic ns (stamp_ns None), or the backend clock's (see the
@@ -656,6 +678,12 @@ async def record_async(
             return
         if status:
             status.message(text)
+
+    if any(p.has_sensor_time and getattr(p, "is_imu", True) for p in protos):
+        # the live numbers unwrap sensor clocks with gait.live's StreamClock: import it (with the analysis it pulls
+        # in, about half a second) now, not at the first notification - a stall of the event loop while streaming
+        # lets a simulation at 20x run 10 s ahead of the recording loop
+        from gait.live import StreamClock  # noqa: F401
 
     now_ns = stamp_ns or time.monotonic_ns
     t0_ns = now_ns()  # the origin of session time, and so of the live analysis's host clock

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gait.acquire.common import DEFAULT_RATE_HZ, IMU_SIDES, protocol_for
+from gait.acquire.common import DEFAULT_RATE_HZ, IMU_SIDES, check_rate_hz, protocol_for
 
 if TYPE_CHECKING:  # imported lazily at run time: gait imports devices only in acquisition code
     from devices.ble import Backend
@@ -73,6 +73,7 @@ def simulation(
     """
     from devices.simulated import Faults, SimulatedRadio, standing_arrays
 
+    rate_hz = check_rate_hz(rate_hz)
     proto_l = protocol_for(family, {"rate_hz": rate_hz}, protocols)
     proto_r = protocol_for(family, {"rate_hz": rate_hz}, protocols)
     fs = float(proto_l.rate_hz)

@@ -214,7 +214,9 @@ async def _scan_async(args: argparse.Namespace) -> int:
 
 def _pair(args: argparse.Namespace) -> int:
     from gait import acquire
+    from gait.acquire.common import check_rate_hz
 
+    check_rate_hz(args.rate)
     kwargs: dict[str, Any] = {
         "left": args.left,
         "right": args.right,
@@ -229,7 +231,8 @@ def _pair(args: argparse.Namespace) -> int:
             "stand", family=_sim_family(args), speedup=min(args.speedup, 20.0), duration_s=600.0, seed=args.seed
         )
         kwargs.update(backend=sim.backend, prompt=sim.jolt_prompt(), family=sim.left.protocol.family, scan_s=1.0)
-        if args.footpod is None and sim.footpod is not None:
+        named = {a.strip().lower() for a in (args.left, args.right) if a}
+        if args.footpod is None and sim.footpod is not None and sim.footpod.address.lower() not in named:
             kwargs["footpod"] = sim.footpod.address
     else:
         print("Looking for sensors ... (put both on, switched on, and keep still)")
@@ -249,7 +252,12 @@ def _pair(args: argparse.Namespace) -> int:
 
 def _record(args: argparse.Namespace) -> int:
     from gait import acquire
+    from gait.acquire.common import check_rate_hz
+    from gait.acquire.recorder import check_session_path
 
+    if args.rate is not None:
+        check_rate_hz(args.rate)
+    check_session_path(args.session, overwrite=args.overwrite)  # before the baseline and the sensors
     load = parse_load_kg(args.load)
     duration = parse_duration_s(args.duration) if args.duration else None
     kwargs: dict[str, Any] = {
@@ -332,6 +340,7 @@ def _record(args: argparse.Namespace) -> int:
 def _baseline(paths: list[Path]) -> Any:
     """The runner's baseline from their (unweighted) sessions, each analysed offline."""
     import gait
+    from gait.errors import GaitError
     from gait.live_baseline import Baseline
 
     print(f"Analysing {len(paths)} baseline run(s) ...")
@@ -339,7 +348,10 @@ def _baseline(paths: list[Path]) -> Any:
     for p in paths:
         if not p.exists():
             raise FileNotFoundError(f"--baseline: {p} does not exist")
-        results.append(gait.analyze(p).strides)
+        try:
+            results.append(gait.analyze(p).strides)
+        except (GaitError, ValueError) as exc:  # say which baseline file (the recording has not started yet)
+            raise GaitError(f"baseline {p}: {exc}") from exc
     return Baseline.from_strides(results)
 
 
