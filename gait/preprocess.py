@@ -165,18 +165,6 @@ def timebase_check(
     return TimeBase(float(fs), segments, gaps, uniform, 0, bridges, pieces)
 
 
-def _jitter_periods(t: np.ndarray, segments: list[tuple[int, int]], fs: float) -> float:
-    """Largest departure (in sample periods) of the timestamps from a straight line fitted per segment."""
-    worst = 0.0
-    for a, b in segments:
-        if b - a < 3:
-            continue
-        k = np.arange(b - a, dtype=float)
-        slope, icpt = np.polyfit(k, t[a:b], 1)
-        worst = max(worst, float(np.max(np.abs(t[a:b] - (icpt + slope * k)))) * fs)
-    return worst
-
-
 #: Largest departure of the timestamps from a straight line (in sample periods) for which the samples are kept as
 #: recorded (on the line) instead of being resampled.
 REGULAR_JITTER_PERIODS: float = 0.25

@@ -160,3 +160,30 @@ def make_standing_radio(speedup: float = 20.0, *, right_up: str = "+x", stranger
             TinyImu(), address="AA:00:00:00:00:99", name="TinyIMU-X", acc=still["acc"], gyr=still["gyr"], rssi=-90
         )
     return radio, periph["left"], periph["right"], other
+
+
+def record(path, radio, left, right, *, timeout_s: float = 60.0, **kw):  # noqa: ANN001, ANN201
+    """``gait.acquire.record_async`` of the two virtual ankles on ``radio`` (no SIGINT handler), run to the end."""
+    import asyncio
+
+    from gait import acquire
+
+    return asyncio.run(
+        asyncio.wait_for(
+            acquire.record_async(
+                path,
+                left=left.address,
+                right=right.address,
+                backend=radio.backend(),
+                protocols=PROTOCOLS,
+                handle_sigint=False,
+                **kw,
+            ),
+            timeout_s,
+        )
+    )
+
+
+def source_indices(acc: np.ndarray) -> np.ndarray:
+    """Source sample index of each sample (the test arrays carry it in acc_y, in thousandths)."""
+    return np.rint(acc[:, 1] * 1000).astype(int)

@@ -21,9 +21,27 @@ from gait.io.rawlog import read_rawlog
 from gait.session import Session
 
 try:
-    from tests._simkit import PROTOCOLS, SPP, TinyImu, TinyImuNoTime, make_radio, make_standing_radio
+    from tests._simkit import (
+        PROTOCOLS,
+        SPP,
+        TinyImu,
+        TinyImuNoTime,
+        make_radio,
+        make_standing_radio,
+        record,
+        source_indices,
+    )
 except ImportError:  # tests/ itself on sys.path
-    from _simkit import PROTOCOLS, SPP, TinyImu, TinyImuNoTime, make_radio, make_standing_radio
+    from _simkit import (
+        PROTOCOLS,
+        SPP,
+        TinyImu,
+        TinyImuNoTime,
+        make_radio,
+        make_standing_radio,
+        record,
+        source_indices,
+    )
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -39,25 +57,7 @@ def config_dir(tmp_path, monkeypatch):
 
 def rec(path, radio, left, right, **kw):
     kw.setdefault("duration_s", 30.0)
-    return asyncio.run(
-        asyncio.wait_for(
-            acquire.record_async(
-                path,
-                left=left.address,
-                right=right.address,
-                backend=radio.backend(),
-                protocols=PROTOCOLS,
-                handle_sigint=False,
-                **kw,
-            ),
-            60,
-        )
-    )
-
-
-def indices(acc: np.ndarray) -> np.ndarray:
-    """Source sample index of each sample (the test arrays carry it in acc_y, in thousandths)."""
-    return np.rint(acc[:, 1] * 1000).astype(int)
+    return record(path, radio, left, right, **kw)
 
 
 def runs(missing: np.ndarray) -> list[tuple[int, int]]:
@@ -133,7 +133,7 @@ def test_record_end_to_end_samples_exact_and_ankles_aligned(tmp_path):
     idx = {}
     for side, p in (("left", left), ("right", right)):
         a = s.arrays(side)
-        idx[side] = indices(a["acc"])
+        idx[side] = source_indices(a["acc"])
         assert np.all(np.diff(idx[side]) == 1)  # every sample once, in order
         src = p.source["acc"][idx[side]]
         assert np.allclose(a["acc"], src.astype(np.float32), atol=1e-5)
@@ -158,7 +158,7 @@ def test_a_link_dropped_for_5s_reconnects_and_only_the_gap_is_missing(tmp_path):
     assert st["disconnects"] == 1 and st["reconnects"] == 1 and st["duplicates"] == 0
     assert [w for _, w in left.writes].count(TinyImu().start_commands()[0].data) == 2
     sides = {d.side: d for d in acquire.decode_rawlog(res.rawlog_path, protocols=PROTOCOLS)}
-    i = indices(sides["left"].acc)
+    i = source_indices(sides["left"].acc)
     assert np.all(np.diff(i) > 0)  # nothing duplicated, in order
     missing = np.setdiff1d(np.arange(i[0], i[-1] + 1), i)
     (a, b), *more = runs(missing)
@@ -166,7 +166,7 @@ def test_a_link_dropped_for_5s_reconnects_and_only_the_gap_is_missing(tmp_path):
     assert 9.95 <= a / 200 <= 10.05 and 5.0 <= (b - a + 1) / 200 < 10.0
     # sensor time says the same
     assert np.allclose(sides["left"].sensor_time, left.source["sensor_t"][i], atol=2e-6)
-    ir = indices(sides["right"].acc)
+    ir = source_indices(sides["right"].acc)
     assert np.all(np.diff(ir) == 1)
     s = res.session
     ((g0, g1),) = s.meta.gaps["left"]
@@ -187,7 +187,7 @@ def test_packet_loss_duplication_and_corruption_are_counted_and_handled(tmp_path
     assert left.n_lost > 0 and left.n_duplicated > 0 and left.n_corrupted > 0
     assert st["bad_payloads"] == left.n_corrupted
     assert st["duplicates"] == SPP * left.n_duplicated_clean  # removed by sensor timestamp
-    i = indices(res.session.arrays("left")["acc"])
+    i = source_indices(res.session.arrays("left")["acc"])
     assert np.all(np.diff(i) > 0)
     # exactly the samples of the packets that arrived intact
     sent = np.asarray(left.sent_index)
@@ -206,7 +206,7 @@ def test_a_protocol_without_timestamps_uses_the_nominal_rate_per_connection(tmp_
     )
     res = rec(tmp_path / "run.parquet", radio, left, right, duration_s=20.0)
     a = res.session.arrays("left")
-    i = indices(a["acc"])
+    i = source_indices(a["acc"])
     assert np.all(np.diff(i) > 0)
     ((g0, g1),) = res.session.meta.gaps["left"]
     assert 3.5 < g1 - g0 < 9.0
@@ -286,7 +286,7 @@ def test_sigkill_loses_at_most_the_last_second_and_recover_keeps_the_rest(tmp_pa
     assert res.session_path == tmp_path / "run.parquet" and res.session_path.exists()
     assert "raw log" in res.message and "left" in res.message
     for side in ("left", "right"):
-        i = indices(res.session.arrays(side)["acc"])
+        i = source_indices(res.session.arrays(side)["acc"])
         assert i.size > 2.5 * 200 and np.all(np.diff(i) == 1)  # everything before the kill, no holes
     print(f"\nSIGKILL: the last {lost_s * 1e3:.0f} ms before the kill were lost; {res.message}")
 

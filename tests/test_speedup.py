@@ -7,7 +7,6 @@ No wall-clock time is asserted.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import math
 import re
@@ -15,44 +14,18 @@ import re
 import numpy as np
 import pytest
 
-from gait import acquire
 from gait.session import Session
 
 try:
-    from tests._simkit import PROTOCOLS, TinyImuNoTime, make_radio
+    from tests._simkit import TinyImuNoTime, make_radio, record, source_indices
 except ImportError:  # tests/ itself on sys.path
-    from _simkit import PROTOCOLS, TinyImuNoTime, make_radio
+    from _simkit import TinyImuNoTime, make_radio, record, source_indices
 
 FS = 200.0
 
 
-@pytest.fixture(autouse=True)
-def config_dir(tmp_path, monkeypatch):
-    d = tmp_path / "config"
-    monkeypatch.setenv("GAIT_CONFIG_DIR", str(d))
-    return d
-
-
 def rec(path, radio, left, right, **kw):
-    return asyncio.run(
-        asyncio.wait_for(
-            acquire.record_async(
-                path,
-                left=left.address,
-                right=right.address,
-                backend=radio.backend(),
-                protocols=PROTOCOLS,
-                handle_sigint=False,
-                **kw,
-            ),
-            120,
-        )
-    )
-
-
-def indices(acc: np.ndarray) -> np.ndarray:
-    """Source sample index of each sample (the test arrays carry it in acc_y, in thousandths)."""
-    return np.rint(acc[:, 1] * 1000).astype(int)
+    return record(path, radio, left, right, timeout_s=120.0, **kw)
 
 
 def test_as_fast_as_possible_records_the_simulated_duration_on_the_simulated_clock(tmp_path):
@@ -64,7 +37,7 @@ def test_as_fast_as_possible_records_the_simulated_duration_on_the_simulated_clo
     assert abs(res.duration_s - s.duration_s()) < 1.0
     for side in ("left", "right"):
         a = s.arrays(side)
-        t, i = a["t"], indices(a["acc"])
+        t, i = a["t"], source_indices(a["acc"])
         assert abs(t.size / FS - 60.0) < 1.5, side  # ~60 s of samples per side, not the whole source
         assert t[0] < 0.5 and 59.0 < t[-1] < 61.5, side  # from the start, on the simulated clock
         # the sensor clock (offset and drift) fitted to the simulated world: sample i was taken at i / FS
@@ -100,7 +73,7 @@ def test_as_fast_as_possible_a_dropout_lasts_its_simulated_time(tmp_path):
     ((g0, g1),) = res.session.meta.gaps["left"]
     assert 9.5 < g0 < 10.5 and 4.5 < g1 - g0 < 8.0
     a = res.session.arrays("left")
-    assert np.abs(a["t"] - indices(a["acc"]) / FS).max() < 0.02
+    assert np.abs(a["t"] - source_indices(a["acc"]) / FS).max() < 0.02
     assert res.stats["left"]["reconnects"] == 1
 
 
@@ -113,7 +86,7 @@ def test_without_timestamps_a_lost_packet_leaves_a_hole_of_its_size(tmp_path, sp
     )
     res = rec(tmp_path / "run.parquet", radio, left, right, duration_s=30.0)
     a = res.session.arrays("left")
-    t, i = a["t"], indices(a["acc"])
+    t, i = a["t"], source_indices(a["acc"])
     assert left.n_lost > 15
     # on the simulated clock all along, a hole placed to within about half a radio tick (0.25 to 0.4 s here);
     # counting alone would put the last samples ~0.5 s too early
